@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import type { RunningVigil } from './server.ts';
+import { ms, perSecond, quantile } from './stats.ts';
+
+// Ingest benchmark: real envelopes over HTTP to a running Vigil, in the mix SDKs send them.
+//  - 60 % JavaScript-style: one session update per envelope (an init, later its end);
+//  - 30 % Python-style batches: 50 session updates per envelope;
+//  - 10 % server mode: one `sessions` item of 5 minute buckets, 10 sessions each.
+
+const sid = () => randomUUID().replace(/-/g, '');
+
+function line(items: Array<{ type: string; payload: unknown }>): string {
+  return [
+    JSON.stringify({ sent_at: new Date().toISOString(), sdk: { name: 'bench', version: '1' } }),
+    ...items.flatMap((i) => [JSON.stringify({ type: i.type }), JSON.stringify(i.payload)]),
+  ].join('\n');
+}
+
+function update(release: string, init: boolean, status: string, id = sid()) {
+  const now = new Date().toISOString();
+  return {
+    type: 'session',
+    payload: {
+      sid: id,
+      did: `user-${Math.floor(Math.random() * 5000)}`,
+      init,
+      started: now,
+      timestamp: now,
+      status,
+      errors: status === 'exited' ? 0 : 1,
+      duration: Math.random() * 300,
+      attrs: { release, environment: Math.random() < 0.8 ? 'production' : 'staging' },
+    },
+  };
+}
+
+/** One envelope of the mix, and how many session updates and aggregated sessions it carries. */
+function nextEnvelope(): { body: string; updates: number; aggregated: number } {
+  const release = `bench@1.${Math.floor(Math.random() * 20)}.0`;
+  const r = Math.random();
+  if (r < 0.6) {
+    const status = Math.random() < 0.5 ? 'ok' : Math.random() < 0.9 ? 'exited' : 'crashed';
+    return { body: line([update(release, status === 'ok', status)]), updates: 1, aggregated: 0 };
+  }
+  if (r < 0.9) {
+    const items = Array.from({ length: 50 }, () =>
+      update(release, true, Math.random() < 0.95 ? 'exited' : 'crashed'),
+    );
+    return { body: line(items), updates: 50, aggregated: 0 };
+  }
+  const minute = Math.floor(Date.now() / 60_000) * 60_000;
+  const aggregates = Array.from({ length: 5 }, (_, i) => ({
+    started: new Date(minute - i * 60_000).toISOString(),
+    exited: 8,
+    errored: 1,
+    crashed: 1,
+  }));
+  return {
+    body: line([
+      { type: 'sessions', payload: { aggregates, attrs: { release, environment: 'production' } } },
+    ]),
+    updates: 0,
+    aggregated: 50,
+  };
+}
+
+export interface IngestFigures {
+  updatesPerSecond: number;
+  aggregatedPerSecond: number;
+  envelopesPerSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+export async function loadIngest(
+  vigil: RunningVigil,
+  seconds: number,
+  concurrency = 16,
+): Promise<IngestFigures> {
+  const url = `${vigil.url}/api/${vigil.dsn.projectId}/envelope/?sentry_key=${vigil.dsn.publicKey}`;
+  const latencies: number[] = [];
+  let updates = 0;
+  let aggregated = 0;
+  let errors = 0;
+  const deadline = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline) {
+        const e = nextEnvelope();
+        const t = performance.now();
+        const response = await fetch(url, { method: 'POST', body: e.body });
+        await response.arrayBuffer();
+        latencies.push(performance.now() - t);
+        if (response.status === 200) {
+          updates += e.updates;
+          aggregated += e.aggregated;
+        } else errors += 1;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  return {
+    updatesPerSecond: updates / elapsed,
+    aggregatedPerSecond: aggregated / elapsed,
+    envelopesPerSecond: latencies.length / elapsed,
+    p50: quantile(latencies, 0.5),
+    p99: quantile(latencies, 0.99),
+    errors,
+  };
+}
+
+const RAW_TABLE = `CREATE TABLE IF NOT EXISTS bench_raw (
+  project_id int NOT NULL, sid uuid NOT NULL, release_id int NOT NULL, started timestamptz NOT NULL,
+  PRIMARY KEY (project_id, sid))`;
+const RAW_INSERT = `INSERT INTO bench_raw SELECT 1, * FROM unnest($1::uuid[], $2::int[], $3::timestamptz[])
+  ON CONFLICT (project_id, sid) DO NOTHING`;
+
+/** The database's own multi-row INSERT … ON CONFLICT rate: the yardstick for ingest. */
+export async function rawInsertRate(
+  run: (sql: string, params?: unknown[]) => Promise<unknown>,
+  rows = 200_000,
+  batch = 1000,
+): Promise<number> {
+  await run(RAW_TABLE);
+  const started = performance.now();
+  for (let done = 0; done < rows; done += batch) {
+    const ids = Array.from({ length: batch }, () => randomUUID());
+    await run(RAW_INSERT, [ids, ids.map((_, i) => i % 20), ids.map(() => new Date())]);
+  }
+  const rate = rows / ((performance.now() - started) / 1000);
+  await run('DROP TABLE bench_raw');
+  return rate;
+}
+
+export async function rawRatePostgres(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await rawInsertRate((sql, params) => client.query(sql, params));
+  } finally {
+    await client.end();
+  }
+}
+
+export async function rawRatePglite(): Promise<number> {
+  const db = await PGlite.create();
+  try {
+    return await rawInsertRate((sql, params) => (params ? db.query(sql, params) : db.exec(sql)));
+  } finally {
+    await db.close();
+  }
+}
+
+export function printIngest(label: string, f: IngestFigures, raw: number) {
+  const sessionsPerSecond = f.updatesPerSecond + f.aggregatedPerSecond;
+  process.stdout.write(
+    [
+      `ingest on ${label}:`,
+      `  envelopes ${perSecond(f.envelopesPerSecond)}, session updates ${perSecond(f.updatesPerSecond)}, aggregated sessions ${perSecond(f.aggregatedPerSecond)}`,
+      `  request latency p50 ${ms(f.p50)}, p99 ${ms(f.p99)}; non-200 answers: ${f.errors}`,
+      `  raw multi-row INSERT … ON CONFLICT: ${perSecond(raw)} rows`,
+      `  Vigil / raw: ${((100 * sessionsPerSecond) / raw).toFixed(1)} % (updates + aggregated sessions vs raw rows)`,
+      '',
+    ].join('\n'),
+  );
+}

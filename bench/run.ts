@@ -1,0 +1,36 @@
+import { loadIngest, printIngest, rawRatePglite, rawRatePostgres } from './ingest.ts';
+import { freshPostgres, startVigil } from './server.ts';
+
+// `npm run bench [-- --seconds 15] [-- --only ingest|query] [-- --releases 1000 --sessions 10000000 [--reuse]]`
+// Prints figures; asserts nothing (speed targets live here, never in tests).
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? (args[i + 1] ?? fallback) : fallback;
+};
+const only = flag('only', 'all');
+const seconds = Number(flag('seconds', '15'));
+
+if (only === 'all' || only === 'ingest') {
+  const pgUrl = await freshPostgres('vigil_bench_ingest');
+  const onPostgres = await startVigil(pgUrl);
+  const pgFigures = await loadIngest(onPostgres, seconds);
+  await onPostgres.stop();
+  printIngest('PostgreSQL', pgFigures, await rawRatePostgres(pgUrl));
+
+  const onPglite = await startVigil(undefined);
+  const pgliteFigures = await loadIngest(onPglite, seconds, 4);
+  await onPglite.stop();
+  printIngest('PGlite', pgliteFigures, await rawRatePglite());
+}
+
+if (only === 'all' || only === 'query') {
+  const { runQueryBench } = await import('./query.ts');
+  await runQueryBench({
+    releases: Number(flag('releases', '1000')),
+    sessions: Number(flag('sessions', '1000000')),
+    // Keeps the seeded database of an earlier run (seeding 10 million sessions takes minutes).
+    reuse: args.includes('--reuse'),
+  });
+}

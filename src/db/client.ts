@@ -1,0 +1,100 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import type { Config } from '../config.ts';
+import { PrismaClient } from '../generated/prisma/client.ts';
+
+/** One connection used outside Prisma, for what Prisma's raw queries cannot do. */
+export interface SqlSession {
+  /** Runs a multi-statement script (simple query protocol); migrations need it. */
+  exec(sql: string): Promise<void>;
+  query<Row>(sql: string, params?: unknown[]): Promise<Row[]>;
+}
+
+export interface Database {
+  readonly kind: 'pglite' | 'postgres';
+  readonly prisma: PrismaClient;
+  /** Lends one connection for the duration of `fn` (session-level advisory locks need that). */
+  withSession<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
+  /** Calls `listener` once per SQL statement Prisma sends: the N+1 guard counts with it. */
+  onStatement(listener: (sql: string) => void): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database Vigil runs on: PostgreSQL through `@prisma/adapter-pg` when `databaseUrl`
+ * is set, otherwise embedded PGlite persisted in `dataDir`. The only place clients are made.
+ */
+export async function openDatabase(
+  config: Pick<Config, 'databaseUrl' | 'dataDir'>,
+): Promise<Database> {
+  return config.databaseUrl ? openPostgres(config.databaseUrl) : openPglite(config.dataDir);
+}
+
+/** A client that reports each SQL statement it sends, for the N+1 guard and debugging. */
+function createPrisma(adapter: PrismaPg | PrismaPGlite) {
+  const prisma = new PrismaClient({
+    adapter,
+    log: [{ emit: 'event' as const, level: 'query' as const }],
+  });
+  const listeners: Array<(sql: string) => void> = [];
+  prisma.$on('query', (event) => {
+    for (const listener of listeners) listener(event.query);
+  });
+  return {
+    prisma: prisma as unknown as PrismaClient,
+    onStatement: (listener: (sql: string) => void) => void listeners.push(listener),
+  };
+}
+
+function openPostgres(connectionString: string): Database {
+  const pool = new pg.Pool({ connectionString, max: 10 });
+  // An idle client that errors (server restart) must not crash the process; pg reconnects.
+  pool.on('error', () => {});
+  const { prisma, onStatement } = createPrisma(new PrismaPg(pool));
+  return {
+    kind: 'postgres',
+    prisma,
+    onStatement,
+    async withSession(fn) {
+      const client = await pool.connect();
+      try {
+        return await fn({
+          exec: async (sql) => void (await client.query(sql)),
+          query: async <Row>(sql: string, params?: unknown[]) =>
+            (await client.query(sql, params)).rows as Row[],
+        });
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}
+
+async function openPglite(dataDir: string): Promise<Database> {
+  if (dataDir !== 'memory://') mkdirSync(dataDir, { recursive: true });
+  const pglite = await PGlite.create(dataDir === 'memory://' ? undefined : dataDir);
+  const { prisma, onStatement } = createPrisma(new PrismaPGlite(pglite));
+  return {
+    kind: 'pglite',
+    prisma,
+    onStatement,
+    // PGlite is one in-process connection: lending it is just using it.
+    withSession: (fn) =>
+      fn({
+        exec: async (sql) => void (await pglite.exec(sql)),
+        query: async <Row>(sql: string, params?: unknown[]) =>
+          (await pglite.query<Row>(sql, params)).rows,
+      }),
+    async close() {
+      await prisma.$disconnect();
+      await pglite.close();
+    },
+  };
+}

@@ -1,0 +1,27 @@
+import type { Database } from '../db/client.ts';
+import { createEnvironmentLoaders } from '../modules/environments/environment.loaders.ts';
+import { createOrganizationLoaders } from '../modules/organizations/organization.loaders.ts';
+import { createProjectLoaders } from '../modules/projects/project.loaders.ts';
+import {
+  createReleaseHealthLoaders,
+  type ReleaseHealthCaches,
+} from '../modules/release-health/release-health.loaders.ts';
+import { createReleaseLoaders } from '../modules/releases/release.loaders.ts';
+import { createSessionsLoaders } from '../modules/sessions/sessions.loaders.ts';
+
+/** Every DataLoader in the API, fresh for each request so no cache outlives it. */
+/** Caches that outlive a request: only values defined to change at most once a minute. */
+export type SharedCaches = ReleaseHealthCaches;
+
+export function createLoaders(db: Database, now: Date, caches: SharedCaches) {
+  return {
+    ...createOrganizationLoaders(db),
+    ...createProjectLoaders(db),
+    ...createReleaseLoaders(db),
+    ...createEnvironmentLoaders(db),
+    ...createReleaseHealthLoaders(db, now, caches),
+    ...createSessionsLoaders(db),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

@@ -1,0 +1,136 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { Database } from '../db/client.ts';
+import { createDimensionResolver } from './dimensions.ts';
+import { BodyError, readBody } from './envelope.body.ts';
+import { batchFromEnvelope, EnvelopeLimitError } from './envelope.ingest.ts';
+import { EnvelopeError, parseEnvelope } from './envelope.parse.ts';
+import { createKeyChecker, keyFromDsn, keyFromRequest } from './project-key.ts';
+import { createRateLimiter } from './rate-limit.ts';
+import { storeEnvelopes } from './session.store.ts';
+import { createSessionWriter } from './session.writer.ts';
+
+// POST /api/<project-id>/envelope/: Sentry's ingest endpoint, as far as sessions go. Status codes
+// are the ones SDKs are written against (spec §2.5); every error body is {"detail": "<reason>"}.
+
+const ROUTE = /^\/api\/(\d{1,9})\/envelope\/?$/;
+
+// Browsers post with text/plain to avoid a preflight; Relay treats these like the envelope type.
+const CONTENT_TYPES = new Set([
+  'application/x-sentry-envelope',
+  'text/plain',
+  'application/octet-stream',
+  'multipart/form-data',
+  'application/x-www-form-urlencoded',
+]);
+
+const CORS = {
+  'access-control-allow-origin': '*',
+  'access-control-expose-headers': 'x-sentry-error, x-sentry-rate-limits, retry-after',
+};
+
+export interface EnvelopeRouteOptions {
+  db: Database;
+  log: Logger;
+  clock: () => Date;
+  config: Pick<Config, 'maxEnvelopeBytes' | 'rateLimitPerMinute'>;
+  /** Called once an envelope's sessions are committed, e.g. to drop cached numbers. */
+  onStored?: (projectId: number) => void;
+}
+
+export function createEnvelopeRoute({ db, log, clock, config, onStored }: EnvelopeRouteOptions) {
+  const checkKey = createKeyChecker(db);
+  const resolveDimensions = createDimensionResolver(db);
+  const rateLimit = createRateLimiter(config.rateLimitPerMinute);
+  const writer = createSessionWriter(
+    (batches) => storeEnvelopes(db, batches),
+    db.kind === 'postgres' ? 2 : 1,
+  );
+
+  return async function envelopeRoute(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const match = ROUTE.exec(url.pathname);
+    if (!match) return reply(404, { detail: 'not found' });
+    if (request.method === 'OPTIONS') return preflight(request);
+    if (request.method !== 'POST')
+      return reply(405, { detail: 'method not allowed' }, { allow: 'POST, OPTIONS' });
+    const projectId = Number(match[1]);
+    const receivedAt = clock();
+
+    const contentType = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
+    if (contentType && !CONTENT_TYPES.has(contentType)) {
+      return reply(415, { detail: `unsupported content type: ${contentType}` });
+    }
+    const fromRequest = keyFromRequest(request, url);
+    if (fromRequest.conflict) return reply(400, { detail: 'conflicting sentry_key values' });
+    // Authenticate before reading the body when the request says who it is; otherwise the
+    // envelope header's `dsn` has to.
+    let auth = fromRequest.key ? await checkKey(fromRequest.key, projectId) : null;
+    if (auth && !auth.ok) return reply(auth.status, { detail: auth.detail });
+    try {
+      const envelope = parseEnvelope(await readBody(request, config.maxEnvelopeBytes));
+      const dsnKey = keyFromDsn(envelope.header.dsn);
+      if (fromRequest.key && dsnKey && dsnKey !== fromRequest.key) {
+        return reply(400, { detail: 'conflicting sentry_key values' });
+      }
+      const key = (fromRequest.key ?? dsnKey) as string;
+      auth ??= await checkKey(key, projectId);
+      if (!auth.ok) return reply(auth.status, { detail: auth.detail });
+      const wait = rateLimit(key);
+      if (wait > 0) {
+        return reply(
+          429,
+          { detail: 'rate limited' },
+          {
+            'retry-after': String(wait),
+            'x-sentry-rate-limits': `${wait}::key:vigil_rate_limit`,
+          },
+        );
+      }
+      const batch = batchFromEnvelope(envelope, projectId, receivedAt);
+      const versions = [
+        ...batch.updates.map((u) => u.release),
+        ...batch.aggregates.map((a) => a.release),
+      ];
+      const environments = [
+        ...batch.updates.map((u) => u.environment),
+        ...batch.aggregates.map((a) => a.environment),
+      ];
+      const dims = await resolveDimensions(auth.project, versions, environments);
+      await writer.write({ ...batch, dims });
+      onStored?.(projectId);
+      const id =
+        typeof envelope.header.event_id === 'string' ? envelope.header.event_id : undefined;
+      return reply(200, id ? { id } : {});
+    } catch (error) {
+      if (error instanceof BodyError) return reply(error.status, { detail: error.message });
+      if (error instanceof EnvelopeError) return reply(400, { detail: error.message });
+      if (error instanceof EnvelopeLimitError) return reply(413, { detail: error.message });
+      log.error({ err: error, projectId }, 'envelope could not be stored');
+      // Nothing of this envelope was committed; the SDK may send it again.
+      return reply(
+        503,
+        { detail: 'envelope could not be stored; try again' },
+        { 'retry-after': '5' },
+      );
+    }
+  };
+}
+
+function preflight(request: Request): Response {
+  return new Response(null, {
+    status: 204,
+    headers: {
+      ...CORS,
+      'access-control-allow-methods': 'POST, OPTIONS',
+      'access-control-allow-headers':
+        request.headers.get('access-control-request-headers') ??
+        'content-type, content-encoding, x-sentry-auth, authentication',
+      'access-control-max-age': '3600',
+    },
+  });
+}
+
+function reply(status: number, body: object, headers: Record<string, string> = {}): Response {
+  return Response.json(body, { status, headers: { ...CORS, ...headers } });
+}

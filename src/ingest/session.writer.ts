@@ -1,0 +1,75 @@
+import type { ResolvedBatch } from './session.store.ts';
+
+// Group commit: envelopes that arrive while a transaction is running wait for the next one and
+// then share it. A commit (an fsync) costs the same for one envelope or two hundred, and few
+// writers per process means few transactions waiting on the hot counter rows of the current
+// minute. Every caller still resolves only after its own rows are committed.
+
+/** Upper bounds of one shared transaction. */
+const MAX_ENVELOPES = 200;
+const MAX_UPDATES = 10_000;
+
+interface Waiting {
+  batch: ResolvedBatch;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * @param writers transactions in flight at once: 1 on PGlite (one connection anyway); on
+ * PostgreSQL a second one overlaps one transaction's round trips with the other's work.
+ */
+export function createSessionWriter(
+  store: (batches: ResolvedBatch[]) => Promise<void>,
+  writers = 1,
+) {
+  const queue: Waiting[] = [];
+  let active = 0;
+
+  function take(): Waiting[] {
+    let updates = 0;
+    let n = 0;
+    while (n < queue.length && n < MAX_ENVELOPES) {
+      updates += (queue[n] as Waiting).batch.updates.length;
+      if (n > 0 && updates > MAX_UPDATES) break;
+      n += 1;
+    }
+    return queue.splice(0, n);
+  }
+
+  async function drain() {
+    active += 1;
+    while (queue.length > 0) {
+      const taken = take();
+      try {
+        await store(taken.map((w) => w.batch));
+        for (const w of taken) w.resolve();
+      } catch (error) {
+        if (taken.length === 1) {
+          (taken[0] as Waiting).reject(error);
+          continue;
+        }
+        // One envelope that cannot be stored must not fail the others: retry them one by one.
+        for (const w of taken) {
+          try {
+            await store([w.batch]);
+            w.resolve();
+          } catch (single) {
+            w.reject(single);
+          }
+        }
+      }
+    }
+    active -= 1;
+  }
+
+  return {
+    /** Resolves once the batch is committed; rejects when it could not be. */
+    write(batch: ResolvedBatch): Promise<void> {
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ batch, resolve, reject });
+        if (active < writers) void drain();
+      });
+    },
+  };
+}

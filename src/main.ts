@@ -1,0 +1,87 @@
+import { createServer } from 'node:http';
+import { createApp } from './app.ts';
+import { bootstrap } from './bootstrap.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { openDatabase } from './db/client.ts';
+import { MigrationError, migrate } from './db/migrate.ts';
+import { startAdoptionMonitor } from './jobs/adoption-monitor.ts';
+import { pruneExpired } from './jobs/prune.ts';
+import { createLogger } from './log.ts';
+import { buildDsn } from './modules/projects/dsn.ts';
+
+// The process entry: configuration → database → migrations → first-start data → HTTP server.
+async function main() {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const log = createLogger(config.logLevel);
+  const db = await openDatabase(config);
+  try {
+    await migrate(db, { log: (message) => log.info(message) });
+  } catch (error) {
+    if (error instanceof MigrationError) {
+      process.stderr.write(`${error.message}\n`);
+      await db.close();
+      process.exit(1);
+    }
+    throw error;
+  }
+  const boot = await bootstrap(db, config.adminToken);
+  const app = createApp({ config, db, log });
+  const server = createServer(app.handler);
+  server.keepAliveTimeout = 65_000;
+  server.listen(config.port, config.host, () => {
+    const lines = [
+      `Vigil is running on ${config.databaseUrl ? 'PostgreSQL' : `embedded PGlite (${config.dataDir})`}.`,
+      `  GraphiQL: ${app.publicUrl}/graphql`,
+    ];
+    if (boot.generatedToken) {
+      lines.push(`  Admin token (shown once, keep it): ${boot.generatedToken}`);
+    }
+    if (boot.defaultProject) {
+      const { id, publicKey } = boot.defaultProject;
+      lines.push(`  DSN of project default/default: ${buildDsn(app.publicUrl, publicKey, id)}`);
+    }
+    process.stdout.write(`${lines.join('\n')}\n`);
+  });
+
+  const adoption = startAdoptionMonitor(db, {
+    onError: (err) => log.error({ err }, 'adoption stages could not be updated'),
+  });
+  const prune = setInterval(() => {
+    pruneExpired(db, new Date()).catch((err) => log.error({ err }, 'pruning failed'));
+  }, 3_600_000);
+  prune.unref();
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping: finishing in-flight requests');
+    app.drain();
+    // Stop accepting, let in-flight requests finish, then close the database they write to.
+    server.close(async () => {
+      clearInterval(prune);
+      await adoption.stop();
+      await db.close();
+      log.info('stopped');
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+    setTimeout(() => {
+      log.warn('in-flight requests did not finish within 25 s; closing them');
+      server.closeAllConnections();
+    }, 25_000).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+await main();

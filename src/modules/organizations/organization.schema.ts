@@ -1,0 +1,67 @@
+import { builder } from '../../graphql/builder.ts';
+import { InvalidArgumentError, SlugTakenError } from '../../graphql/errors.ts';
+import { parseSlugAndName, SLUG_RULE } from '../slug.ts';
+import {
+  insertOrganization,
+  type OrganizationRow,
+  selectOrganizations,
+} from './organization.queries.ts';
+
+export const OrganizationRef = builder.objectRef<OrganizationRow>('Organization');
+
+builder.node(OrganizationRef, {
+  description: 'A tenant: it owns projects and releases.',
+  id: { resolve: (org) => org.id, parse: parseIntId },
+  loadOne: (id, ctx) => ctx.loaders.organizationById.load(id),
+  fields: (t) => ({
+    slug: t.exposeString('slug'),
+    name: t.exposeString('name'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  organizations: t.field({
+    type: [OrganizationRef],
+    description: 'Every organization, by slug.',
+    resolve: (_root, _args, ctx) => selectOrganizations(ctx.db),
+  }),
+  organization: t.field({
+    type: OrganizationRef,
+    nullable: true,
+    args: { slug: t.arg.string({ required: true }) },
+    resolve: (_root, { slug }, ctx) => ctx.loaders.organizationBySlug.load(slug),
+  }),
+}));
+
+const CreateOrganizationInput = builder.inputType('CreateOrganizationInput', {
+  fields: (t) => ({
+    slug: t.string({ required: true, description: SLUG_RULE }),
+    name: t.string({ required: true }),
+  }),
+});
+
+builder.mutationField('createOrganization', (t) =>
+  t.field({
+    type: OrganizationRef,
+    args: { input: t.arg({ type: CreateOrganizationInput, required: true }) },
+    errors: {
+      types: [InvalidArgumentError, SlugTakenError],
+      result: { name: 'CreateOrganizationSuccess' },
+      union: { name: 'CreateOrganizationResult' },
+      dataField: { name: 'organization' },
+    },
+    resolve: async (_root, { input }, ctx) => {
+      const { name } = parseSlugAndName(input);
+      const org = await insertOrganization(ctx.db, { slug: input.slug, name });
+      if (!org) throw new SlugTakenError(input.slug);
+      return org;
+    },
+  }),
+);
+
+/** Global ids carry integer keys; anything else matches no row rather than failing the query. */
+export function parseIntId(id: string): number {
+  const n = Number(id);
+  return Number.isSafeInteger(n) && n > 0 ? n : 0;
+}

@@ -1,0 +1,85 @@
+import { builder } from '../../graphql/builder.ts';
+import type { Context } from '../../graphql/context.ts';
+import {
+  crashFreePercent,
+  sessionBreakdown,
+  unhandledFreePercent,
+  userBreakdown,
+} from '../../health/crash-free.ts';
+import type { DurationCount } from '../../health/duration.ts';
+import { percentile } from '../../health/duration.ts';
+import type { HealthCounts } from './release-health.loaders.ts';
+
+// The numbers every health object shares: spec §4 formulas over one group's stored metrics.
+
+/** A group's counts, and its exited durations, loaded only when a duration field asks. */
+export interface HealthShape extends HealthCounts {
+  durations(ctx: Context): Promise<DurationCount[]>;
+}
+
+export const HealthInterface = builder.interfaceRef<HealthShape>('Health').implement({
+  description:
+    'Sessions and users by status, crash-free rates and durations of one group. Rates are percentages (0–100), null when nothing was seen.',
+  fields: (t) => ({
+    sessions: t.int({ description: 'Sessions started.', resolve: (h) => h.sessions.sessions }),
+    sessionsHealthy: t.int({ resolve: (h) => sessionBreakdown(h.sessions).healthy }),
+    sessionsErrored: t.int({
+      description: 'Errored, not counting the crashed, abnormal and unhandled ones.',
+      resolve: (h) => sessionBreakdown(h.sessions).errored,
+    }),
+    sessionsUnhandled: t.int({ resolve: (h) => h.sessions.unhandled }),
+    sessionsCrashed: t.int({ resolve: (h) => h.sessions.crashed }),
+    sessionsAbnormal: t.int({ resolve: (h) => h.sessions.abnormal }),
+    users: t.int({ description: 'Distinct users (exact).', resolve: (h) => h.users.users }),
+    usersHealthy: t.int({ resolve: (h) => userBreakdown(h.users).healthy }),
+    usersErrored: t.int({ resolve: (h) => userBreakdown(h.users).errored }),
+    usersUnhandled: t.int({ resolve: (h) => h.users.unhandled }),
+    usersCrashed: t.int({ resolve: (h) => h.users.crashed }),
+    usersAbnormal: t.int({ resolve: (h) => h.users.abnormal }),
+    crashFreeSessions: t.float({
+      nullable: true,
+      resolve: (h) => crashFreePercent(h.sessions.sessions, h.sessions.crashed),
+    }),
+    crashFreeUsers: t.float({
+      nullable: true,
+      resolve: (h) => crashFreePercent(h.users.users, h.users.crashed),
+    }),
+    unhandledFreeSessions: t.float({
+      nullable: true,
+      description:
+        'Sessions without an unhandled error, in percent: unhandled sessions did not crash.',
+      resolve: (h) => unhandledFreePercent(h.sessions.sessions, h.sessions.unhandled),
+    }),
+    durationP50: t.float({
+      nullable: true,
+      description: 'Median duration in seconds of sessions that ended exited.',
+      resolve: async (h, _args, ctx) => percentile(await h.durations(ctx), 0.5),
+    }),
+    durationP90: t.float({
+      nullable: true,
+      description: '90th percentile duration in seconds of sessions that ended exited.',
+      resolve: async (h, _args, ctx) => percentile(await h.durations(ctx), 0.9),
+    }),
+  }),
+});
+
+export interface HealthPoint extends HealthShape {
+  timestamp: Date;
+  display: 'SESSIONS' | 'USERS';
+}
+
+export const StatsDisplayEnum = builder.enumType('StatsDisplay', {
+  values: ['SESSIONS', 'USERS'] as const,
+});
+
+export const HealthPointRef = builder.objectRef<HealthPoint>('HealthPoint').implement({
+  description: 'One interval of a series: its start and everything `Health` has for it.',
+  interfaces: [HealthInterface],
+  fields: (t) => ({
+    timestamp: t.field({ type: 'DateTime', resolve: (p) => p.timestamp }),
+    value: t.int({
+      description: 'Sessions or users, as `display` asked.',
+      resolve: (p) => (p.display === 'USERS' ? p.users.users : p.sessions.sessions),
+    }),
+  }),
+});

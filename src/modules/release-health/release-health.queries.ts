@@ -1,0 +1,45 @@
+import type { Database } from '../../db/client.ts';
+
+export interface AdoptionStageRow {
+  projectId: number;
+  releaseId: number;
+  environment: string;
+  adoptedAt: Date | null;
+  unadoptedAt: Date | null;
+}
+
+/** Stage history rows for (project, release, environment name) keys. */
+export function selectAdoptionStages(
+  db: Database,
+  keys: ReadonlyArray<{ projectId: number; releaseId: number; environment: string }>,
+): Promise<AdoptionStageRow[]> {
+  return db.prisma.$queryRawUnsafe(
+    `/* selectAdoptionStages */
+     SELECT re.project_id AS "projectId", re.release_id AS "releaseId", e.name AS environment,
+            re.adopted_at AS "adoptedAt", re.unadopted_at AS "unadoptedAt"
+     FROM unnest($1::int[], $2::int[], $3::text[]) AS k(project_id, release_id, environment)
+     JOIN environment e ON e.project_id = k.project_id AND e.name = k.environment
+     JOIN release_environment re ON re.project_id = k.project_id AND re.release_id = k.release_id
+       AND re.environment_id = e.id`,
+    keys.map((k) => k.projectId),
+    keys.map((k) => k.releaseId),
+    keys.map((k) => k.environment),
+  );
+}
+
+/** Projects with any session in the 90 days before `now` (spec §4.1 "has health data"). */
+export async function selectProjectsWithHealthData(
+  db: Database,
+  projectIds: readonly number[],
+  now: Date,
+): Promise<number[]> {
+  const rows = await db.prisma.$queryRawUnsafe<Array<{ project_id: number }>>(
+    `/* selectProjectsWithHealthData */
+     SELECT DISTINCT project_id FROM session_counter
+     WHERE granularity = 86400 AND project_id = ANY($1::int[])
+       AND bucket >= $2::timestamptz - interval '90 days' AND bucket <= $2`,
+    projectIds,
+    now,
+  );
+  return rows.map((r) => r.project_id);
+}

@@ -1,0 +1,243 @@
+import { builder } from '../../graphql/builder.ts';
+import type { Context } from '../../graphql/context.ts';
+import { InvalidArgumentError } from '../../graphql/errors.ts';
+import {
+  last24Hours,
+  PERIOD_DESCRIPTION,
+  type RangeArgs,
+  resolveRange,
+} from '../../graphql/time-range.ts';
+import { adoptionPercent, stageOf } from '../../health/adoption.ts';
+import { ProjectRef } from '../projects/project.schema.ts';
+import { ReleaseRef } from '../releases/release.schema.ts';
+import {
+  HealthInterface,
+  HealthPointRef,
+  type HealthShape,
+  StatsDisplayEnum,
+} from './health.schema.ts';
+import { loadHealthSeries } from './health-series.ts';
+import type { HealthScope } from './release-health.loaders.ts';
+
+// Release.health, Release.adoptionStage and Project.health: Sentry's release-health numbers.
+// Bad arguments come back as InvalidArgumentError members of the result union.
+
+interface ReleaseHealthShape extends HealthShape {
+  releaseId: number;
+  scope: HealthScope;
+}
+
+interface ProjectHealthShape extends HealthShape {
+  projectId: number;
+  scope: HealthScope;
+}
+
+const DAY_MS = 86_400_000;
+
+function scopeFrom(
+  args: RangeArgs & { environments?: string[] | null },
+  projectId: number | null,
+  ctx: Context,
+): HealthScope {
+  return { projectId, environments: args.environments ?? null, range: resolveRange(args, ctx.now) };
+}
+
+const ReleaseHealthRef = builder.objectRef<ReleaseHealthShape>('ReleaseHealth').implement({
+  description:
+    'A release’s health over a range; adoption compares it with its project over the last 24 h.',
+  interfaces: [HealthInterface],
+  fields: (t) => {
+    const adoption = async (h: ReleaseHealthShape, ctx: Context) => {
+      if (h.scope.projectId === null) return null;
+      // The same project and environments over adoption's window (spec §4.2).
+      const day = { ...h.scope, range: last24Hours(ctx.now) };
+      const [release, project] = await Promise.all([
+        // The same loader as health(period: "24h"): the page's releases share one batch.
+        ctx.loaders.releaseHealthByReleaseId(day).load(h.releaseId),
+        ctx.loaders.projectDayCountsByProjectId(day).load(h.scope.projectId),
+      ]);
+      return { release, project };
+    };
+    return {
+      hasHealthData: t.boolean({
+        description: 'Whether the release had any session in the last 90 days.',
+        resolve: async (h, _args, ctx) => {
+          const { last } = await ctx.loaders
+            .releaseTimeBoundsByReleaseId(h.scope.projectId)
+            .load(h.releaseId);
+          return last !== null && last.getTime() >= ctx.now.getTime() - 90 * DAY_MS;
+        },
+      }),
+      sessionsAdoption: t.float({
+        nullable: true,
+        description:
+          'Share of the project’s sessions in the last 24 h, in percent. Null outside a project.',
+        resolve: async (h, _args, ctx) => {
+          const a = await adoption(h, ctx);
+          return a && adoptionPercent(a.release.sessions.sessions, a.project.sessions.sessions);
+        },
+      }),
+      usersAdoption: t.float({
+        nullable: true,
+        description:
+          'Share of the project’s users in the last 24 h, in percent (Sentry’s `adoption`).',
+        resolve: async (h, _args, ctx) => {
+          const a = await adoption(h, ctx);
+          return a && adoptionPercent(a.release.users.users, a.project.users.users);
+        },
+      }),
+      sessions24h: t.int({
+        nullable: true,
+        resolve: async (h, _args, ctx) =>
+          (await adoption(h, ctx))?.release.sessions.sessions ?? null,
+      }),
+      users24h: t.int({
+        nullable: true,
+        resolve: async (h, _args, ctx) => (await adoption(h, ctx))?.release.users.users ?? null,
+      }),
+      projectSessions24h: t.int({
+        nullable: true,
+        resolve: async (h, _args, ctx) =>
+          (await adoption(h, ctx))?.project.sessions.sessions ?? null,
+      }),
+      projectUsers24h: t.int({
+        nullable: true,
+        resolve: async (h, _args, ctx) => (await adoption(h, ctx))?.project.users.users ?? null,
+      }),
+      stats: t.field({
+        type: [HealthPointRef],
+        description: 'The health of each interval of the range; empty intervals are zeros.',
+        args: {
+          interval: t.arg.string({ description: '1m … 1d; default: the period’s rollup.' }),
+          display: t.arg({ type: StatsDisplayEnum, defaultValue: 'SESSIONS' }),
+        },
+        errors: {
+          types: [InvalidArgumentError],
+          result: { name: 'ReleaseStats' },
+          union: { name: 'ReleaseStatsResult' },
+          dataField: { name: 'points' },
+        },
+        resolve: (h, args, ctx) =>
+          loadHealthSeries(h.scope, args, (s) =>
+            ctx.loaders.releaseSeriesByReleaseId(s).load(h.releaseId),
+          ),
+      }),
+    };
+  },
+});
+
+const ProjectHealthRef = builder.objectRef<ProjectHealthShape>('ProjectHealth').implement({
+  description: 'A project’s health over a range, all releases together.',
+  interfaces: [HealthInterface],
+  fields: (t) => ({
+    stats: t.field({
+      type: [HealthPointRef],
+      args: {
+        interval: t.arg.string({ description: '1m … 1d; default: the period’s rollup.' }),
+        display: t.arg({ type: StatsDisplayEnum, defaultValue: 'SESSIONS' }),
+      },
+      errors: {
+        types: [InvalidArgumentError],
+        result: { name: 'ProjectStats' },
+        union: { name: 'ProjectStatsResult' },
+        dataField: { name: 'points' },
+      },
+      resolve: (h, args, ctx) =>
+        loadHealthSeries(h.scope, args, (s) =>
+          ctx.loaders.projectSeriesByProjectId(s).load(h.projectId),
+        ),
+    }),
+  }),
+});
+
+const healthArgs = builder.args((t) => ({
+  environments: t.stringList({
+    description: 'Only these environments; "" is sessions without one.',
+  }),
+  period: t.string({ description: PERIOD_DESCRIPTION }),
+  start: t.field({ type: 'DateTime' }),
+  end: t.field({ type: 'DateTime' }),
+}));
+
+builder.objectField(ReleaseRef, 'health', (t) =>
+  t.field({
+    type: ReleaseHealthRef,
+    args: healthArgs,
+    errors: {
+      types: [InvalidArgumentError],
+      directResult: true,
+      union: { name: 'ReleaseHealthResult' },
+    },
+    resolve: async (release, args, ctx) => {
+      const scope = scopeFrom(args, release.projectId, ctx);
+      const id = release.row.id;
+      const counts = await ctx.loaders.releaseHealthByReleaseId(scope).load(id);
+      const durations = (c: Context) => c.loaders.releaseDurationsByReleaseId(scope).load(id);
+      return { ...counts, durations, releaseId: id, scope };
+    },
+  }),
+);
+
+builder.objectField(ProjectRef, 'health', (t) =>
+  t.field({
+    type: ProjectHealthRef,
+    args: healthArgs,
+    errors: {
+      types: [InvalidArgumentError],
+      directResult: true,
+      union: { name: 'ProjectHealthResult' },
+    },
+    resolve: async (project, args, ctx) => {
+      const scope = scopeFrom(args, project.id, ctx);
+      const id = project.id;
+      const counts = await ctx.loaders.projectHealthByProjectId(scope).load(id);
+      const durations = (c: Context) => c.loaders.projectDurationsByProjectId(scope).load(id);
+      return { ...counts, durations, projectId: id, scope };
+    },
+  }),
+);
+
+builder.objectField(ProjectRef, 'hasHealthData', (t) =>
+  t.boolean({
+    description: 'Whether the project had any session in the last 90 days.',
+    resolve: (project, _args, ctx) => ctx.loaders.projectHasHealthData.load(project.id),
+  }),
+);
+
+const AdoptionStageEnum = builder.enumType('AdoptionStageKind', {
+  values: ['ADOPTED', 'LOW_ADOPTION', 'REPLACED'] as const,
+});
+
+interface AdoptionStageShape {
+  adoptedAt: Date | null;
+  unadoptedAt: Date | null;
+}
+
+const AdoptionStageRef = builder.objectRef<AdoptionStageShape>('AdoptionStage').implement({
+  description:
+    'ADOPTED: ≥ 10 % of the environment’s sessions in the last 6 hours; REPLACED: adopted once, below since; LOW_ADOPTION: never adopted.',
+  fields: (t) => ({
+    stage: t.field({ type: AdoptionStageEnum, resolve: (s) => stageOf(s) }),
+    adoptedAt: t.field({ type: 'DateTime', nullable: true, resolve: (s) => s.adoptedAt }),
+    unadoptedAt: t.field({ type: 'DateTime', nullable: true, resolve: (s) => s.unadoptedAt }),
+  }),
+});
+
+builder.objectField(ReleaseRef, 'adoptionStage', (t) =>
+  t.field({
+    type: AdoptionStageRef,
+    nullable: true,
+    description:
+      'The stage in one environment of the project the release was reached through; null outside a project.',
+    args: { environment: t.arg.string({ required: true }) },
+    resolve: async (release, { environment }, ctx) => {
+      if (release.projectId === null) return null;
+      const row = await ctx.loaders.adoptionStageByKey.load({
+        projectId: release.projectId,
+        releaseId: release.row.id,
+        environment,
+      });
+      return { adoptedAt: row?.adoptedAt ?? null, unadoptedAt: row?.unadoptedAt ?? null };
+    },
+  }),
+);

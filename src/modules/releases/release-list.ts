@@ -1,0 +1,94 @@
+import type { Database } from '../../db/client.ts';
+import { last24Hours, type TimeRange, totalsGranularity } from '../../graphql/time-range.ts';
+import { ratio } from '../../health/crash-free.ts';
+import { type MetricsRow, selectSessionMetrics } from '../../metrics/session-metrics.queries.ts';
+import { type ReleaseRow, selectReleasesByProjectId } from './release.queries.ts';
+import { compareVersions } from './release-version.ts';
+
+// The release list of a project, in Sentry's orders (spec §4.4). Health orders rank by one
+// grouped statement over every release of the project; the page's own health then comes
+// through the batched loaders.
+
+export const RELEASE_SORTS = [
+  'DATE',
+  'SESSIONS',
+  'USERS',
+  'CRASH_FREE_SESSIONS',
+  'CRASH_FREE_USERS',
+  'SESSIONS_24H',
+  'USERS_24H',
+  'ADOPTION',
+] as const;
+export type ReleaseSort = (typeof RELEASE_SORTS)[number];
+
+/** The number a health order ranks by (larger first); null ranks last. */
+const SORT_VALUE: Record<Exclude<ReleaseSort, 'DATE'>, (m: MetricsRow) => number | null> = {
+  SESSIONS: (m) => (m.sessions.sessions > 0 ? m.sessions.sessions : null),
+  USERS: (m) => (m.users.users > 0 ? m.users.users : null),
+  // Sentry orders by crash rate, most crashing first: the least crash-free release leads.
+  CRASH_FREE_SESSIONS: (m) => ratio(m.sessions.crashed, m.sessions.sessions),
+  CRASH_FREE_USERS: (m) => ratio(m.users.crashed, m.users.users),
+  SESSIONS_24H: (m) => (m.sessions.sessions > 0 ? m.sessions.sessions : null),
+  USERS_24H: (m) => (m.users.users > 0 ? m.users.users : null),
+  // Adoption shares one denominator within a project, so it ranks like sessions in 24 h.
+  ADOPTION: (m) => (m.sessions.sessions > 0 ? m.sessions.sessions : null),
+};
+
+const USER_SORTS = new Set<ReleaseSort>(['USERS', 'USERS_24H', 'CRASH_FREE_USERS']);
+
+export interface ReleaseListOptions {
+  projectId: number;
+  search: string | null;
+  sort: ReleaseSort;
+  environments: readonly string[] | null;
+  range: TimeRange;
+  now: Date;
+}
+
+/** Newest first: by version when both parse as versions, else by creation. */
+function newestFirst(a: ReleaseRow, b: ReleaseRow): number {
+  return (
+    compareVersions(b.version, a.version) ||
+    b.createdAt.getTime() - a.createdAt.getTime() ||
+    b.id - a.id
+  );
+}
+
+export async function listProjectReleases(
+  db: Database,
+  o: ReleaseListOptions,
+): Promise<ReleaseRow[]> {
+  if (o.sort === 'DATE') {
+    const releases = await selectReleasesByProjectId(db, o.projectId, o.search);
+    return releases.sort(
+      (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || newestFirst(a, b),
+    );
+  }
+  const last24h = o.sort === 'SESSIONS_24H' || o.sort === 'USERS_24H' || o.sort === 'ADOPTION';
+  const range = last24h ? last24Hours(o.now) : o.range;
+  // The list and the ranking are independent reads: run them side by side.
+  const [releases, metrics] = await Promise.all([
+    selectReleasesByProjectId(db, o.projectId, o.search),
+    selectSessionMetrics(db, {
+      projectIds: [o.projectId],
+      environments: o.environments ?? undefined,
+      start: range.start,
+      end: range.end,
+      granularity: totalsGranularity(range),
+      groupBy: ['release'],
+      withoutUsers: !USER_SORTS.has(o.sort),
+    }),
+  ]);
+  const rankOf = SORT_VALUE[o.sort];
+  const values = new Map(metrics.map((m) => [m.releaseId, rankOf(m)]));
+  return releases.sort((a, b) => {
+    const va = values.get(a.id) ?? null;
+    const vb = values.get(b.id) ?? null;
+    if (va !== vb) {
+      if (va === null) return 1;
+      if (vb === null) return -1;
+      return vb - va;
+    }
+    return newestFirst(a, b);
+  });
+}

@@ -1,0 +1,63 @@
+import DataLoader from 'dataloader';
+import type { Database } from '../../db/client.ts';
+import { groupBy } from '../../graphql/group-by.ts';
+import { loaderFamily } from '../../graphql/loader-family.ts';
+import {
+  type ReleaseRow,
+  selectProjectIdsByReleaseIds,
+  selectReleasesByIds,
+  selectReleasesByProjectVersions,
+  selectReleaseTimeBounds,
+} from './release.queries.ts';
+
+export interface ReleaseTimeBounds {
+  first: Date | null;
+  last: Date | null;
+}
+
+export function createReleaseLoaders(db: Database) {
+  return {
+    releaseById: new DataLoader<number, ReleaseRow | null>(
+      async (ids) => {
+        const byId = new Map((await selectReleasesByIds(db, ids)).map((r) => [r.id, r]));
+        return ids.map((id) => byId.get(id) ?? null);
+      },
+      { name: 'releaseById' },
+    ),
+    releaseByProjectVersion: new DataLoader<
+      { projectId: number; version: string },
+      ReleaseRow | null,
+      string
+    >(
+      async (keys) => {
+        const rows = await selectReleasesByProjectVersions(db, keys);
+        const byKey = new Map(rows.map((r) => [`${r.projectId}|${r.version}`, r]));
+        return keys.map((k) => byKey.get(`${k.projectId}|${k.version}`) ?? null);
+      },
+      { name: 'releaseByProjectVersion', cacheKeyFn: (k) => `${k.projectId}|${k.version}` },
+    ),
+    projectIdsByReleaseId: new DataLoader<number, number[]>(
+      async (ids) => {
+        const rows = groupBy(await selectProjectIdsByReleaseIds(db, ids), (r) => r.releaseId);
+        return ids.map((id) => (rows.get(id) ?? []).map((r) => r.projectId));
+      },
+      { name: 'projectIdsByReleaseId' },
+    ),
+    /** Keyed by release id; one loader per project scope (null: every project). */
+    releaseTimeBoundsByReleaseId: loaderFamily(
+      (projectId: number | null) =>
+        new DataLoader<number, ReleaseTimeBounds, string>(
+          async (ids) => {
+            const rows = await selectReleaseTimeBounds(db, projectId, ids);
+            const byId = new Map(rows.map((r) => [r.releaseId, r]));
+            return ids.map((id) => {
+              const row = byId.get(id);
+              return { first: row?.first ?? null, last: row?.last ?? null };
+            });
+          },
+          { name: 'releaseTimeBoundsByReleaseId', cacheKeyFn: String },
+        ),
+      String,
+    ),
+  };
+}

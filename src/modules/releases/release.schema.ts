@@ -1,0 +1,134 @@
+import { resolveArrayConnection } from '@pothos/plugin-relay';
+import { builder } from '../../graphql/builder.ts';
+import { InvalidArgumentError } from '../../graphql/errors.ts';
+import { PERIOD_DESCRIPTION, resolveRange } from '../../graphql/time-range.ts';
+import { parseIntId } from '../organizations/organization.schema.ts';
+import { ProjectRef } from '../projects/project.schema.ts';
+import type { ReleaseRow } from './release.queries.ts';
+import { listProjectReleases, RELEASE_SORTS } from './release-list.ts';
+import { shortVersion } from './release-version.ts';
+
+/** A release as a field sees it: through a project (its numbers are that project's) or not. */
+export interface ReleaseShape {
+  row: ReleaseRow;
+  projectId: number | null;
+}
+
+export const ReleaseRef = builder.objectRef<ReleaseShape>('Release');
+
+export const ReleaseSortEnum = builder.enumType('ReleaseSort', {
+  values: RELEASE_SORTS,
+  description:
+    'DATE: newest first. Health orders rank most first; CRASH_FREE_* rank the least crash-free first, as Sentry does. Releases without data come last; ties go to the newest version.',
+});
+
+builder.node(ReleaseRef, {
+  description:
+    'A version of an app. Reached through a project, its health and bounds are that project’s; through node(id), every project’s.',
+  id: { resolve: (r) => r.row.id, parse: parseIntId },
+  loadOne: async (id, ctx) => {
+    const row = await ctx.loaders.releaseById.load(id);
+    return row && { row, projectId: null };
+  },
+  fields: (t) => ({
+    version: t.string({ resolve: (r) => r.row.version }),
+    shortVersion: t.string({
+      description: 'The version without its package, a commit hash cut to 12 characters.',
+      resolve: (r) => shortVersion(r.row.version),
+    }),
+    createdAt: t.field({
+      type: 'DateTime',
+      description: 'When Vigil first saw the release.',
+      resolve: (r) => r.row.createdAt,
+    }),
+    firstSessionAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'Start of the first minute with a session of this release.',
+      resolve: async (r, _args, ctx) =>
+        (await ctx.loaders.releaseTimeBoundsByReleaseId(r.projectId).load(r.row.id)).first,
+    }),
+    lastSessionAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'Start of the last minute with a session of this release.',
+      resolve: async (r, _args, ctx) =>
+        (await ctx.loaders.releaseTimeBoundsByReleaseId(r.projectId).load(r.row.id)).last,
+    }),
+    project: t.field({
+      type: ProjectRef,
+      nullable: true,
+      description: 'The project this release was reached through, if any.',
+      resolve: (r, _args, ctx) =>
+        r.projectId === null ? null : ctx.loaders.projectById.load(r.projectId),
+    }),
+    projects: t.field({
+      type: [ProjectRef],
+      description: 'Every project that reported this release.',
+      resolve: async (r, _args, ctx) => {
+        const ids = await ctx.loaders.projectIdsByReleaseId.load(r.row.id);
+        const projects = await ctx.loaders.projectById.loadMany(ids);
+        return projects.filter(
+          (p): p is Exclude<typeof p, Error | null> => !!p && !(p instanceof Error),
+        );
+      },
+    }),
+  }),
+});
+
+builder.objectField(ProjectRef, 'release', (t) =>
+  t.field({
+    type: ReleaseRef,
+    nullable: true,
+    args: { version: t.arg.string({ required: true }) },
+    resolve: async (project, { version }, ctx) => {
+      const row = await ctx.loaders.releaseByProjectVersion.load({
+        projectId: project.id,
+        version,
+      });
+      return row && { row, projectId: project.id };
+    },
+  }),
+);
+
+builder.objectField(ProjectRef, 'releases', (t) =>
+  t.connection(
+    {
+      type: ReleaseRef,
+      args: {
+        sort: t.arg({ type: ReleaseSortEnum, defaultValue: 'DATE' }),
+        query: t.arg.string({ description: 'Keeps versions that contain this text (any case).' }),
+        environments: t.arg.stringList({ description: 'Health orders count only these.' }),
+        period: t.arg.string({ description: PERIOD_DESCRIPTION }),
+        start: t.arg({ type: 'DateTime' }),
+        end: t.arg({ type: 'DateTime' }),
+      },
+      resolve: async (project, args, ctx) => {
+        // A connection stays a plain Relay connection: bad arguments become BAD_USER_INPUT errors
+        // (src/graphql/mask-error.ts), not union members.
+        if ((args.first ?? 0) > 100 || (args.last ?? 0) > 100) {
+          throw new InvalidArgumentError('first', 'A page holds at most 100 releases.');
+        }
+        const range = resolveRange(args, ctx.now);
+        const releases = await listProjectReleases(ctx.db, {
+          projectId: project.id,
+          search: args.query ?? null,
+          sort: args.sort ?? 'DATE',
+          environments: args.environments ?? null,
+          range,
+          now: ctx.now,
+        });
+        return resolveArrayConnection(
+          { args: { ...args, first: args.first ?? (args.last ? undefined : 25) } },
+          releases.map((row) => ({ row, projectId: project.id })),
+        );
+      },
+    },
+    {
+      name: 'ReleaseConnection',
+      fields: (c) => ({
+        totalCount: c.int({ resolve: (connection) => connection.totalCount }),
+      }),
+    },
+  ),
+);

@@ -1,0 +1,50 @@
+import { builder } from '../../graphql/builder.ts';
+import { type SessionsValuesShape, VALUE_FIELDS } from './sessions.values.ts';
+
+// SessionsValues (a group's totals) and SessionsSeries (the same fields, one entry per interval),
+// both generated from the one table in sessions.values.ts so they cannot drift apart.
+
+export const SessionsValuesRef = builder
+  .objectRef<SessionsValuesShape>('SessionsValues')
+  .implement({
+    description:
+      'The values of one group over the whole (rounded) range; select the ones you need, as Sentry’s `field=`. Counts are 0 when nothing was seen; rates are FRACTIONS 0..1 (not percentages) and null when nothing was seen; durations are in SECONDS.',
+    fields: (t) =>
+      Object.fromEntries(
+        VALUE_FIELDS.map((f) => [
+          f.name,
+          f.kind === 'count'
+            ? t.int({ description: f.description, resolve: (v) => f.value(v) ?? 0 })
+            : t.float({ nullable: true, description: f.description, resolve: (v) => f.value(v) }),
+        ]),
+      ),
+  });
+
+export interface SessionsSeriesShape {
+  points: readonly SessionsValuesShape[];
+}
+
+export const SessionsSeriesRef = builder
+  .objectRef<SessionsSeriesShape>('SessionsSeries')
+  .implement({
+    description:
+      'The same values as SessionsValues, one entry per interval of `intervals`: empty intervals are 0 for counts and null for rates and durations.',
+    fields: (t) =>
+      Object.fromEntries(
+        VALUE_FIELDS.map((f) => [
+          f.name,
+          f.kind === 'count'
+            ? t.field({
+                type: ['Int'],
+                description: f.description,
+                resolve: (s) => s.points.map((v) => f.value(v) ?? 0),
+              })
+            : t.field({
+                type: ['Float'],
+                nullable: { list: false, items: true },
+                description: f.description,
+                resolve: (s) => s.points.map((v) => f.value(v)),
+              }),
+        ]),
+      ),
+  });

@@ -1,0 +1,175 @@
+import type { Database } from '../../src/db/client.ts';
+import type { SessionCounts, UserCounts } from '../../src/health/crash-free.ts';
+import type { DurationCount } from '../../src/health/duration.ts';
+
+// What ingest stored for a project, read straight from the metric tables (until the GraphQL
+// health API can be asked). Releases and environments are named, not numbered, so two projects'
+// rows compare equal when the same sessions reached them.
+
+const HOUR = 3600;
+
+export interface StoredGroup {
+  release: string;
+  /** '' is "no environment". */
+  environment: string;
+  sessions: SessionCounts;
+  users: UserCounts;
+  /** Representative durations of the sessions that ended `exited`. */
+  durations: DurationCount[];
+}
+
+/** Per release and environment: counters summed over hourly buckets, exact distinct users. */
+export async function storedCounts(db: Database, projectId: number): Promise<StoredGroup[]> {
+  const sessions = await db.prisma.$queryRaw<Array<SessionCounts & Names>>`
+    SELECT r.version AS release, e.name AS environment,
+      sum(c.sessions)::int AS "sessions", sum(c.errored_all)::int AS "erroredAll",
+      sum(c.crashed)::int AS crashed, sum(c.abnormal)::int AS abnormal,
+      sum(c.unhandled)::int AS unhandled
+    FROM session_counter c
+    JOIN release r ON r.id = c.release_id
+    JOIN environment e ON e.id = c.environment_id
+    WHERE c.project_id = ${projectId} AND c.granularity = ${HOUR}
+    GROUP BY r.version, e.name`;
+  const users = await db.prisma.$queryRaw<Array<UserCounts & Names>>`
+    SELECT r.version AS release, e.name AS environment,
+      count(DISTINCT u.user_hash)::int AS users,
+      count(DISTINCT u.user_hash) FILTER (WHERE u.errored)::int AS "erroredAll",
+      count(DISTINCT u.user_hash) FILTER (WHERE u.crashed)::int AS crashed,
+      count(DISTINCT u.user_hash) FILTER (WHERE u.abnormal)::int AS abnormal,
+      count(DISTINCT u.user_hash) FILTER (WHERE u.unhandled)::int AS unhandled,
+      count(DISTINCT u.user_hash) FILTER (WHERE u.crashed OR u.abnormal OR u.unhandled)::int
+        AS "fatalAny"
+    FROM session_users u
+    JOIN release r ON r.id = u.release_id
+    JOIN environment e ON e.id = u.environment_id
+    WHERE u.project_id = ${projectId} AND u.granularity = ${HOUR}
+    GROUP BY r.version, e.name`;
+  const durations = await db.prisma.$queryRaw<Array<DurationCount & Names>>`
+    SELECT r.version AS release, e.name AS environment, d.value, sum(d.count)::int AS count
+    FROM session_duration d
+    JOIN release r ON r.id = d.release_id
+    JOIN environment e ON e.id = d.environment_id
+    WHERE d.project_id = ${projectId} AND d.granularity = ${HOUR}
+    GROUP BY r.version, e.name, d.value
+    HAVING sum(d.count) <> 0
+    ORDER BY d.value`;
+
+  const groups = new Map<string, StoredGroup>();
+  const group = ({ release, environment }: Names) => {
+    const key = `${release}\n${environment}`;
+    let found = groups.get(key);
+    if (!found) {
+      found = emptyGroup(release, environment);
+      groups.set(key, found);
+    }
+    return found;
+  };
+  for (const { release, environment, ...counts } of sessions) {
+    group({ release, environment }).sessions = counts;
+  }
+  for (const { release, environment, ...counts } of users) {
+    group({ release, environment }).users = counts;
+  }
+  for (const { release, environment, value, count } of durations) {
+    group({ release, environment }).durations.push({ value, count });
+  }
+  return [...groups.values()].sort(
+    (a, b) => a.release.localeCompare(b.release) || a.environment.localeCompare(b.environment),
+  );
+}
+
+/** The one group a test expects; fails when the project stored more or other groups. */
+export async function storedGroup(
+  db: Database,
+  projectId: number,
+  release: string,
+  environment: string,
+): Promise<StoredGroup> {
+  const groups = await storedCounts(db, projectId);
+  const names = groups.map((g) => `${g.release}/${g.environment}`);
+  if (
+    groups.length !== 1 ||
+    groups[0]?.release !== release ||
+    groups[0].environment !== environment
+  ) {
+    throw new Error(`expected only ${release}/${environment}, stored: [${names.join(', ')}]`);
+  }
+  return groups[0];
+}
+
+/** One release and environment's group among others; all zero when nothing was stored there. */
+export async function findGroup(
+  db: Database,
+  projectId: number,
+  release: string,
+  environment: string,
+): Promise<StoredGroup> {
+  const groups = await storedCounts(db, projectId);
+  return (
+    groups.find((g) => g.release === release && g.environment === environment) ??
+    emptyGroup(release, environment)
+  );
+}
+
+function emptyGroup(release: string, environment: string): StoredGroup {
+  return {
+    release,
+    environment,
+    sessions: { sessions: 0, erroredAll: 0, crashed: 0, abnormal: 0, unhandled: 0 },
+    users: { users: 0, erroredAll: 0, crashed: 0, abnormal: 0, unhandled: 0, fatalAny: 0 },
+    durations: [],
+  };
+}
+
+/** Rejected items per reason, summed over hours. */
+export async function rejectedCounts(
+  db: Database,
+  projectId: number,
+): Promise<Record<string, number>> {
+  const rows = await db.prisma.$queryRaw<Array<{ reason: string; count: number }>>`
+    SELECT reason, sum(count)::int AS count FROM rejected_item
+    WHERE project_id = ${projectId} GROUP BY reason ORDER BY reason`;
+  return Object.fromEntries(rows.map((r) => [r.reason, r.count]));
+}
+
+/**
+ * Every metric row and session state of a project (or of one of its releases), at every
+ * granularity, with names for ids and without session ids: equal for two projects that received
+ * the same facts, in any order.
+ */
+export async function storedRows(db: Database, projectId: number, release?: string) {
+  const only = release ?? null;
+  const counters = await db.prisma.$queryRaw<unknown[]>`
+    SELECT r.version, e.name, c.granularity, c.bucket, c.sessions, c.errored_all, c.crashed,
+      c.abnormal, c.unhandled
+    FROM session_counter c
+    JOIN release r ON r.id = c.release_id JOIN environment e ON e.id = c.environment_id
+    WHERE c.project_id = ${projectId} AND (${only}::text IS NULL OR r.version = ${only})
+    ORDER BY 1, 2, 3, 4`;
+  const users = await db.prisma.$queryRaw<unknown[]>`
+    SELECT r.version, e.name, u.granularity, u.bucket, u.user_hash::text, u.errored, u.crashed,
+      u.abnormal, u.unhandled
+    FROM session_users u
+    JOIN release r ON r.id = u.release_id JOIN environment e ON e.id = u.environment_id
+    WHERE u.project_id = ${projectId} AND (${only}::text IS NULL OR r.version = ${only})
+    ORDER BY 1, 2, 3, 4, 5`;
+  const durations = await db.prisma.$queryRaw<unknown[]>`
+    SELECT r.version, e.name, d.granularity, d.bucket, d.value, d.count
+    FROM session_duration d
+    JOIN release r ON r.id = d.release_id JOIN environment e ON e.id = d.environment_id
+    WHERE d.project_id = ${projectId} AND (${only}::text IS NULL OR r.version = ${only})
+    ORDER BY 1, 2, 3, 4, 5`;
+  const sessions = await db.prisma.$queryRaw<unknown[]>`
+    SELECT r.version, e.name, s.started, s.user_hash::text, s.init_seen, s.errored, s.crashed,
+      s.abnormal, s.unhandled, s.last_seq::text, s.last_timestamp, s.last_status, s.duration
+    FROM session_state s
+    JOIN release r ON r.id = s.release_id JOIN environment e ON e.id = s.environment_id
+    WHERE s.project_id = ${projectId} AND (${only}::text IS NULL OR r.version = ${only})
+    ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13`;
+  return { counters, users, durations, sessions };
+}
+
+interface Names {
+  release: string;
+  environment: string;
+}

@@ -1,0 +1,257 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, test } from 'vitest';
+import { openDatabase } from '../src/db/client.ts';
+import { readMigrations } from '../src/db/migrate.ts';
+import { createEmptyPostgresDatabase, testDatabaseKind } from './support/database.ts';
+
+// Vigil as a user runs it: `npm start` is `tsx src/main.ts`, here without npm in between so that
+// SIGTERM reaches Vigil itself.
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const MAIN = join(ROOT, 'src/main.ts');
+const STARTUP_TIMEOUT_MS = 30_000;
+
+interface Banner {
+  graphiqlUrl: string;
+  token: string | undefined;
+  dsn: string;
+  text: string;
+}
+
+interface VigilProcess {
+  port: number;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves once the start-up banner is printed; rejects if the process exits first. */
+  banner: Promise<Banner>;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Sends SIGTERM, as a service manager does, and waits for the exit. */
+  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const started: ChildProcess[] = [];
+
+afterEach(() => {
+  // A failed assertion must not leave a server running: kill only the processes started here.
+  for (const child of started.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+});
+
+/** A port that was free a moment ago: the banner prints the configured port, so 0 would not do. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/** Starts `src/main.ts` with exactly `env` (nothing inherited, so no stray DATABASE_URL). */
+async function startVigil(env: Record<string, string>): Promise<VigilProcess> {
+  const port = env.PORT === undefined ? await freePort() : Number(env.PORT);
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    cwd: ROOT,
+    env: { HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  started.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const banner = new Promise<Banner>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no banner within ${STARTUP_TIMEOUT_MS} ms:\n${stdout}\n${stderr}`)),
+      STARTUP_TIMEOUT_MS,
+    );
+    const check = () => {
+      const parsed = parseBanner(stdout);
+      if (parsed) {
+        clearTimeout(timer);
+        resolve(parsed);
+      }
+    };
+    child.stdout.on('data', check);
+    void exit.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(
+        new Error(`Vigil exited (${code ?? signal}) before its banner:\n${stdout}\n${stderr}`),
+      );
+    });
+  });
+  // The banner's rejection is awaited by the tests that expect a banner, not by the others.
+  banner.catch(() => {});
+  const stop = () => {
+    child.kill('SIGTERM');
+    return exit;
+  };
+  return { port, banner, exit, stop, stdout: () => stdout, stderr: () => stderr };
+}
+
+/** The banner main.ts prints; its DSN line comes last, so a banner whose DSN line ends is whole. */
+function parseBanner(text: string): Banner | undefined {
+  const dsn = /^ {2}DSN of project default\/default: (\S+)\n/m.exec(text)?.[1];
+  const graphiqlUrl = /^ {2}GraphiQL: (\S+)\n/m.exec(text)?.[1];
+  if (!dsn || !graphiqlUrl) return undefined;
+  const token = /^ {2}Admin token \(shown once, keep it\): (\S+)\n/m.exec(text)?.[1];
+  return { graphiqlUrl, token, dsn, text };
+}
+
+async function gql<Data>(
+  port: number,
+  query: string,
+  token: string | undefined,
+): Promise<{ status: number; data?: Data; errors?: Array<{ message: string }> }> {
+  const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify({ query }),
+  });
+  return { status: response.status, ...((await response.json()) as object) };
+}
+
+const ORGANIZATIONS = '{ organizations { slug } }';
+const DEFAULT_PROJECT_DSN = '{ project(organizationSlug: "default", slug: "default") { dsn } }';
+
+async function withDataDir<T>(fn: (dataDir: string) => Promise<T>): Promise<T> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'vigil-process-'));
+  try {
+    return await fn(dataDir);
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+// These start their own database whatever the project, so they run in one project only.
+describe.skipIf(testDatabaseKind() !== 'pglite')('vigil on embedded PGlite', () => {
+  test('first start prints GraphiQL, a new admin token and the DSN, serves them, and stops on SIGTERM', async () => {
+    await withDataDir(async (dataDir) => {
+      const vigil = await startVigil({ VIGIL_DATA_DIR: dataDir });
+      const banner = await vigil.banner;
+      const base = `http://127.0.0.1:${vigil.port}`;
+      expect(banner.text).toContain(`embedded PGlite (${dataDir})`);
+      expect(banner.graphiqlUrl).toBe(`${base}/graphql`);
+      expect(banner.token).toMatch(/^vgl_[\w-]{43}$/);
+      expect(banner.dsn).toMatch(
+        new RegExp(`^http://[0-9a-f]{32}@127\\.0\\.0\\.1:${vigil.port}/\\d+$`),
+      );
+
+      const page = await fetch(banner.graphiqlUrl, { headers: { accept: 'text/html' } });
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await page.text()).toContain('<title>Vigil</title>');
+
+      const organizations = await gql(vigil.port, ORGANIZATIONS, banner.token);
+      expect(organizations).toEqual({
+        status: 200,
+        data: { organizations: [{ slug: 'default' }] },
+      });
+      const project = await gql(vigil.port, DEFAULT_PROJECT_DSN, banner.token);
+      expect(project.data).toEqual({ project: { dsn: banner.dsn } });
+      const anonymous = await gql(vigil.port, ORGANIZATIONS, undefined);
+      expect(anonymous.status).toBe(401);
+      const wrongToken = await gql(vigil.port, ORGANIZATIONS, `${banner.token}x`);
+      expect(wrongToken.status).toBe(401);
+
+      expect(await vigil.stop()).toEqual({ code: 0, signal: null });
+      expect(vigil.stderr()).toBe('');
+    });
+  }, 60_000);
+
+  test('a restart on the same data dir keeps what was created and prints no new token', async () => {
+    await withDataDir(async (dataDir) => {
+      const first = await startVigil({ VIGIL_DATA_DIR: dataDir });
+      const { token } = await first.banner;
+      const created = await gql<{ createOrganization: { __typename: string } }>(
+        first.port,
+        'mutation { createOrganization(input: { slug: "acme", name: "Acme" }) { __typename } }',
+        token,
+      );
+      expect(created.data?.createOrganization.__typename).toBe('CreateOrganizationSuccess');
+      expect(await first.stop()).toEqual({ code: 0, signal: null });
+
+      const second = await startVigil({ VIGIL_DATA_DIR: dataDir });
+      const banner = await second.banner;
+      expect(banner.token).toBeUndefined();
+      expect(banner.text).not.toContain('Admin token');
+      // The first start's token is stored (hashed), so it still works.
+      const organizations = await gql(second.port, ORGANIZATIONS, token);
+      expect(organizations.data).toEqual({
+        organizations: [{ slug: 'acme' }, { slug: 'default' }],
+      });
+      expect(await second.stop()).toEqual({ code: 0, signal: null });
+    });
+  }, 90_000);
+
+  test('exits 1 before touching the data dir when the configuration is bad, naming every bad variable', async () => {
+    await withDataDir(async (dir) => {
+      const dataDir = join(dir, 'data');
+      const vigil = await startVigil({ PORT: 'abc', LOG_LEVEL: 'loud', VIGIL_DATA_DIR: dataDir });
+      expect(await vigil.exit).toEqual({ code: 1, signal: null });
+      expect(vigil.stderr()).toMatch(/^Invalid configuration:\n {2}- PORT: .*\n {2}- LOG_LEVEL: /);
+      expect(vigil.stdout()).toBe('');
+      expect(existsSync(dataDir)).toBe(false);
+    });
+  }, 30_000);
+});
+
+describe.skipIf(testDatabaseKind() !== 'postgres')('vigil on PostgreSQL', () => {
+  test('two processes started together on an empty database both come up; migrations and first-start data happen once', async () => {
+    const empty = await createEmptyPostgresDatabase();
+    try {
+      const env = { DATABASE_URL: empty.url };
+      const [a, b] = await Promise.all([startVigil(env), startVigil(env)]);
+      const [bannerA, bannerB] = await Promise.all([a.banner, b.banner]);
+      expect(bannerA.text).toContain('Vigil is running on PostgreSQL.');
+      expect(bannerB.text).toContain('Vigil is running on PostgreSQL.');
+
+      // One of them generated the admin token; both accept it, as it is stored.
+      const tokens = [bannerA.token, bannerB.token].filter((t) => t !== undefined);
+      expect(tokens).toHaveLength(1);
+      for (const vigil of [a, b]) {
+        const organizations = await gql(vigil.port, ORGANIZATIONS, tokens[0]);
+        expect(organizations.data).toEqual({ organizations: [{ slug: 'default' }] });
+      }
+      // The same default project, so the same DSN apart from each process's own port.
+      const withoutPort = (dsn: string) => dsn.replace(/:\d+\//, ':<port>/');
+      expect(withoutPort(bannerA.dsn)).toBe(withoutPort(bannerB.dsn));
+
+      const db = await openDatabase({ databaseUrl: empty.url, dataDir: '' });
+      try {
+        const rows = await db.withSession((s) =>
+          s.query<{ migration_name: string; n: number }>(
+            `SELECT migration_name, count(*)::int AS n FROM "_prisma_migrations"
+                GROUP BY migration_name ORDER BY migration_name`,
+          ),
+        );
+        const names = (await readMigrations()).map((m) => m.name);
+        expect(rows).toEqual(names.map((name) => ({ migration_name: name, n: 1 })));
+      } finally {
+        await db.close();
+      }
+
+      const [exitA, exitB] = await Promise.all([a.stop(), b.stop()]);
+      expect(exitA).toEqual({ code: 0, signal: null });
+      expect(exitB).toEqual({ code: 0, signal: null });
+    } finally {
+      await empty.dispose();
+    }
+  }, 90_000);
+});

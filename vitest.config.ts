@@ -1,0 +1,38 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+import { isPostgresReachable, POSTGRES_ADMIN_URL } from './test/support/postgres.ts';
+
+// One suite, two databases: every test file runs on embedded PGlite and on PostgreSQL.
+export default defineConfig(async () => {
+  const postgres = await isPostgresReachable();
+  if (!postgres && process.env.CI) {
+    throw new Error(
+      `CI runs the suite on PostgreSQL too, but none answers at ${POSTGRES_ADMIN_URL}`,
+    );
+  }
+  const database = (name: string, target: string) => ({
+    extends: true as const,
+    test: { name, env: { VIGIL_TEST_DB: target } },
+  });
+  return {
+    resolve: {
+      // graphql 16 has no "exports" map: Node resolves its CommonJS build (as Pothos and yoga get
+      // it at run time) while Vite would pick index.mjs, and two copies of graphql cannot mix.
+      alias: {
+        graphql: fileURLToPath(new URL('./node_modules/graphql/index.js', import.meta.url)),
+      },
+    },
+    test: {
+      include: ['test/**/*.test.ts'],
+      globalSetup: ['test/support/global-setup.ts'],
+      projects: [
+        database('pglite', 'pglite'),
+        ...(postgres ? [database('postgres', 'postgres')] : []),
+      ],
+      testTimeout: 30_000,
+      hookTimeout: 60_000,
+      // PGlite is CPU-bound and this machine has two cores.
+      maxWorkers: 2,
+    },
+  };
+});
