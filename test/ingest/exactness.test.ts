@@ -240,8 +240,17 @@ describe('arrival order', () => {
     // The JavaScript SDK often sends init and final update within one millisecond (spec §4).
     const sid = newSid();
     const now = new Date().toISOString();
-    const init = sessionItem({ sid, status: 'ok', timestamp: now, duration: 0 });
-    const exited = sessionItem({ sid, init: false, status: 'exited', timestamp: now, duration: 7 });
+    // Every update of a session carries its one `started`; a later `started` would move the
+    // timestamp (timestamp < started is corrected) and break the tie this test is about.
+    const init = sessionItem({ sid, status: 'ok', started: now, timestamp: now, duration: 0 });
+    const exited = sessionItem({
+      sid,
+      init: false,
+      status: 'exited',
+      started: now,
+      timestamp: now,
+      duration: 7,
+    });
 
     await postAll(server, project, [buildEnvelope([exited]), buildEnvelope([init])]);
 
@@ -259,7 +268,7 @@ describe('arrival order', () => {
       const sid = newSid();
       const now = new Date().toISOString();
       const items = order.map((status, i) =>
-        sessionItem({ sid, init: i === 0, status, timestamp: now, duration: 5 }),
+        sessionItem({ sid, init: i === 0, status, started: now, timestamp: now, duration: 5 }),
       );
       await postAll(
         server,
