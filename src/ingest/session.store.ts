@@ -1,6 +1,11 @@
-import type { Database } from '../db/client.ts';
+import type { Database, SqlSession } from '../db/client.ts';
 import type { ResolvedDimensions } from './dimensions.ts';
-import { MetricRows } from './metric-rows.ts';
+import {
+  aggregateChange,
+  GRANULARITIES,
+  type MetricChange,
+  sessionChange,
+} from './metric-changes.ts';
 import type { AggregateItem, RejectReason, SessionStatus, SessionUpdate } from './session.item.ts';
 import {
   contributionOf,
@@ -11,8 +16,9 @@ import {
 } from './session.merge.ts';
 
 // Envelopes → rows, in one transaction of at most three set-based statements however many
-// envelopes and items it holds: arrays travel as single parameters and `unnest` turns them into
-// rows; the writes to five tables share one statement through data-modifying CTEs.
+// envelopes and items it holds. Rows travel as one JSON parameter per table and
+// `json_to_recordset` turns them into rows (JSON.stringify is native; pg's array encoding is not);
+// the writes to five tables share one statement through data-modifying CTEs.
 
 export interface EnvelopeBatch {
   projectId: number;
@@ -28,8 +34,6 @@ export interface ResolvedBatch extends EnvelopeBatch {
   dims: ResolvedDimensions;
 }
 
-type Tx = Parameters<Parameters<Database['prisma']['$transaction']>[0]>[0];
-
 /** Writes envelopes' sessions in one transaction; resolves once they are committed. */
 export async function storeEnvelopes(
   db: Database,
@@ -37,21 +41,29 @@ export async function storeEnvelopes(
 ): Promise<void> {
   const work = batches.filter((b) => b.updates.length + b.aggregates.length + b.rejected.size > 0);
   if (work.length === 0) return;
-  await db.prisma.$transaction(async (tx) => {
-    const rows = new MetricRows();
-    const states = await mergeSessions(tx, work, rows);
-    await addAggregates(tx, work, rows);
-    await writeRows(tx, states, rows, work);
+  await db.transaction(async (tx) => {
+    const changes: MetricChange[] = [];
+    const states = await mergeSessions(tx, work, changes);
+    await addAggregates(tx, work, changes);
+    await writeRows(tx, states, changes, rejectedRows(work));
   });
 }
 
 const stateKey = (projectId: number, sid: string) => `${projectId}|${sid}`;
 
-async function mergeSessions(tx: Tx, batches: readonly ResolvedBatch[], rows: MetricRows) {
-  const updates = new Map<
-    string,
-    { projectId: number; first: SessionUpdate; all: SessionUpdate[]; dims: ResolvedDimensions }
-  >();
+interface SessionUpdates {
+  projectId: number;
+  first: SessionUpdate;
+  all: SessionUpdate[];
+  dims: ResolvedDimensions;
+}
+
+async function mergeSessions(
+  tx: SqlSession,
+  batches: readonly ResolvedBatch[],
+  changes: MetricChange[],
+): Promise<StateColumns[]> {
+  const updates = new Map<string, SessionUpdates>();
   for (const batch of batches) {
     for (const u of batch.updates) {
       const key = stateKey(batch.projectId, u.sid);
@@ -61,27 +73,16 @@ async function mergeSessions(tx: Tx, batches: readonly ResolvedBatch[], rows: Me
     }
   }
   if (updates.size === 0) return [];
-  // Sorted so that concurrent transactions lock the same sessions in the same order.
-  const keys = [...updates.values()].sort(
-    (a, b) => a.projectId - b.projectId || (a.first.sid < b.first.sid ? -1 : 1),
-  );
-  // A new session's row starts from its first update's release, environment and start.
-  const stateKeyOf = (k: (typeof keys)[number]): StateKey => ({
-    projectId: k.projectId,
-    sid: k.first.sid,
-    releaseId: k.dims.releaseIds.get(k.first.release) as number,
-    environmentId: k.dims.environmentIds.get(k.first.environment) as number,
-    started: k.first.started,
-  });
-  let stored = await lockSessionStates(tx, keys.map(stateKeyOf));
+  const keys = [...updates.values()];
+  let stored = await lockSessionStates(tx, keys);
   if (stored.length < keys.length) {
     // Another transaction created some of these sessions after this statement's snapshot:
     // its rows are committed now, and a second pass sees and locks them.
     const seen = new Set(stored.map((s) => stateKey(s.project_id, s.sid)));
     const missing = keys.filter((k) => !seen.has(stateKey(k.projectId, k.first.sid)));
-    stored = stored.concat(await lockSessionStates(tx, missing.map(stateKeyOf)));
+    stored = stored.concat(await lockSessionStates(tx, missing));
   }
-  const changed: Array<SessionState & { projectId: number }> = [];
+  const changed: StateColumns[] = [];
   for (const row of stored) {
     const before = fromRow(row);
     let after = before;
@@ -95,31 +96,32 @@ async function mergeSessions(tx: Tx, batches: readonly ResolvedBatch[], rows: Me
       environmentId: before.environmentId,
       started: before.started,
     };
-    rows.addSessionChange(dims, contributionOf(before), contributionOf(after));
-    if (after.userHash !== null) {
-      const { errored, crashed, abnormal, unhandled } = after;
-      rows.addUser(dims, after.userHash, { errored, crashed, abnormal, unhandled });
-    }
-    changed.push({ ...after, projectId: row.project_id });
+    changes.push(
+      sessionChange(dims, contributionOf(before), contributionOf(after), after.userHash, after),
+    );
+    changed.push(toColumns(row.project_id, after));
   }
   return changed;
 }
 
-interface StateKey {
-  projectId: number;
-  sid: string;
-  releaseId: number;
-  environmentId: number;
-  started: Date;
-}
-
-/** Creates the sessions not seen before and locks every one of them until commit. */
-function lockSessionStates(tx: Tx, keys: StateKey[]): Promise<StateRow[]> {
-  return tx.$queryRawUnsafe<StateRow[]>(
+/**
+ * Creates the sessions not seen before and locks every one of them until commit. A new session's
+ * row starts from its first update's release, environment and start; rows are taken in key order,
+ * as every writer takes them, so concurrent transactions never deadlock.
+ */
+function lockSessionStates(tx: SqlSession, keys: SessionUpdates[]): Promise<StateRow[]> {
+  const rows = keys.map((k) => ({
+    project_id: k.projectId,
+    sid: k.first.sid,
+    release_id: k.dims.releaseIds.get(k.first.release),
+    environment_id: k.dims.environmentIds.get(k.first.environment),
+    started: k.first.started,
+  }));
+  return tx.query<StateRow>(
     `/* lockSessionStates */
      WITH k AS (
-       SELECT * FROM unnest($1::int[], $2::uuid[], $3::int[], $4::int[], $5::timestamptz[])
-         AS k(project_id, sid, release_id, environment_id, started)
+       SELECT * FROM json_to_recordset($1::json)
+         AS k(project_id int, sid uuid, release_id int, environment_id int, started timestamptz)
      ), inserted AS (
        INSERT INTO session_state (project_id, sid, release_id, environment_id, started)
        SELECT * FROM k ORDER BY project_id, sid
@@ -129,28 +131,32 @@ function lockSessionStates(tx: Tx, keys: StateKey[]): Promise<StateRow[]> {
        SELECT s.* FROM session_state s JOIN k USING (project_id, sid)
        ORDER BY s.project_id, s.sid FOR UPDATE OF s
      )
-     SELECT project_id, sid::text, release_id, environment_id, started, user_hash, init_seen,
+     SELECT project_id, sid::text, release_id, environment_id, started, user_hash::text, init_seen,
             errored, crashed, abnormal, unhandled, last_seq::text, last_timestamp, last_status, duration
      FROM (SELECT * FROM inserted UNION ALL SELECT * FROM existing) AS s`,
-    keys.map((k) => k.projectId),
-    keys.map((k) => k.sid),
-    keys.map((k) => k.releaseId),
-    keys.map((k) => k.environmentId),
-    keys.map((k) => k.started),
+    [JSON.stringify(rows)],
   );
 }
 
-async function addAggregates(tx: Tx, batches: readonly ResolvedBatch[], rows: MetricRows) {
+async function addAggregates(
+  tx: SqlSession,
+  batches: readonly ResolvedBatch[],
+  changes: MetricChange[],
+) {
   const items = batches.flatMap((b) => b.aggregates.map((item) => ({ batch: b, item })));
   if (items.length === 0) return;
-  const fresh = await tx.$queryRawUnsafe<Array<{ project_id: number; digest: string }>>(
+  const receipts = items.map(({ batch, item }) => ({
+    project_id: batch.projectId,
+    digest: item.digest,
+    received_at: batch.receivedAt,
+  }));
+  const fresh = await tx.query<{ project_id: number; digest: string }>(
     `/* insertAggregateReceipts */
      INSERT INTO aggregate_receipt (project_id, digest, received_at)
-     SELECT * FROM unnest($1::int[], $2::text[], $3::timestamptz[]) ORDER BY 1, 2
+     SELECT * FROM json_to_recordset($1::json) AS r(project_id int, digest text, received_at timestamptz)
+     ORDER BY 1, 2
      ON CONFLICT DO NOTHING RETURNING project_id, digest`,
-    items.map((i) => i.batch.projectId),
-    items.map((i) => i.item.digest),
-    items.map((i) => i.batch.receivedAt),
+    [JSON.stringify(receipts)],
   );
   const counted = new Set(fresh.map((r) => `${r.project_id}|${r.digest}`));
   for (const { batch, item } of items) {
@@ -160,74 +166,73 @@ async function addAggregates(tx: Tx, batches: readonly ResolvedBatch[], rows: Me
     const environmentId = batch.dims.environmentIds.get(item.environment) as number;
     for (const bucket of item.buckets) {
       const userHash = bucket.did === null ? null : hashUser(bucket.did);
-      rows.addAggregate(
-        { projectId: batch.projectId, releaseId, environmentId, started: bucket.started },
-        bucket,
-        userHash,
-      );
+      const dims = {
+        projectId: batch.projectId,
+        releaseId,
+        environmentId,
+        started: bucket.started,
+      };
+      changes.push(aggregateChange(dims, bucket, userHash));
     }
   }
 }
 
-type Keyed = {
-  projectId: number;
-  releaseId: number;
-  environmentId: number;
-  granularity: number;
-  bucket: Date;
-};
-const byKey = (a: Keyed, b: Keyed) =>
-  a.projectId - b.projectId ||
-  a.releaseId - b.releaseId ||
-  a.environmentId - b.environmentId ||
-  a.granularity - b.granularity ||
-  a.bucket.getTime() - b.bucket.getTime();
-
-/** Session states, counters, users, durations and rejections: one statement, five tables. */
+/**
+ * Session states, counters, users, durations and rejections: one statement, five tables. Each
+ * change is bucketed into every granularity and summed per primary key (ON CONFLICT DO UPDATE
+ * may touch a row once per statement), in primary-key order so lock order never deadlocks.
+ */
 async function writeRows(
-  tx: Tx,
-  states: Array<SessionState & { projectId: number }>,
-  rows: MetricRows,
-  batches: readonly ResolvedBatch[],
+  tx: SqlSession,
+  states: StateColumns[],
+  changes: MetricChange[],
+  rejected: RejectedColumns[],
 ) {
-  // Sorted by primary key, as every writer does, so lock order never deadlocks.
-  const counters = [...rows.counters.values()].sort(byKey);
-  const users = [...rows.users.values()].sort(
-    (a, b) => byKey(a, b) || (a.userHash < b.userHash ? -1 : a.userHash > b.userHash ? 1 : 0),
-  );
-  const durations = [...rows.durations.values()]
-    .filter((d) => d.count !== 0)
-    .sort((a, b) => byKey(a, b) || a.value - b.value);
-  const rejected = rejectedRows(batches);
-  if (states.length + counters.length + users.length + durations.length + rejected.length === 0)
-    return;
-  await tx.$executeRawUnsafe(
+  if (states.length + changes.length + rejected.length === 0) return;
+  await tx.query(
     `/* writeSessionRows */
      WITH states AS (
        UPDATE session_state AS s SET user_hash = v.user_hash, init_seen = v.init_seen,
          errored = v.errored, crashed = v.crashed, abnormal = v.abnormal, unhandled = v.unhandled,
          last_seq = v.last_seq, last_timestamp = v.last_timestamp, last_status = v.last_status,
          duration = v.duration
-       FROM unnest($1::int[], $2::uuid[], $3::bigint[], $4::bool[], $5::bool[], $6::bool[],
-                   $7::bool[], $8::bool[], $9::numeric[], $10::timestamptz[], $11::text[], $12::float8[])
-         AS v(project_id, sid, user_hash, init_seen, errored, crashed, abnormal, unhandled, last_seq,
-              last_timestamp, last_status, duration)
+       FROM json_to_recordset($1::json) AS v(project_id int, sid uuid, user_hash bigint,
+         init_seen bool, errored bool, crashed bool, abnormal bool, unhandled bool, last_seq numeric,
+         last_timestamp timestamptz, last_status text, duration float8)
        WHERE s.project_id = v.project_id AND s.sid = v.sid
+     ), bucketed AS MATERIALIZED (
+       SELECT c.*, g.granularity,
+              date_bin(make_interval(secs => g.granularity), c.started, timestamptz 'epoch') AS bucket
+       FROM json_to_recordset($2::json) AS c(project_id int, release_id int, environment_id int,
+         started timestamptz, sessions int, errored_all int, crashed int, abnormal int, unhandled int,
+         user_hash bigint, user_errored bool, user_crashed bool, user_abnormal bool,
+         user_unhandled bool, duration_removed float8, duration_added float8)
+       CROSS JOIN unnest($3::int[]) AS g(granularity)
      ), counters AS (
        INSERT INTO session_counter AS c (project_id, release_id, environment_id, granularity, bucket,
          sessions, errored_all, crashed, abnormal, unhandled)
-       SELECT * FROM unnest($13::int[], $14::int[], $15::int[], $16::int[], $17::timestamptz[],
-         $18::int[], $19::int[], $20::int[], $21::int[], $22::int[])
-       ON CONFLICT (project_id, release_id, environment_id, granularity, bucket) DO UPDATE SET
+       SELECT project_id, release_id, environment_id, granularity, bucket, sum(sessions),
+              sum(errored_all), sum(crashed), sum(abnormal), sum(unhandled)
+       FROM bucketed
+       GROUP BY project_id, release_id, granularity, bucket, environment_id
+       HAVING sum(sessions) <> 0 OR sum(errored_all) <> 0 OR sum(crashed) <> 0
+           OR sum(abnormal) <> 0 OR sum(unhandled) <> 0
+       ORDER BY project_id, release_id, granularity, bucket, environment_id
+       ON CONFLICT (project_id, release_id, granularity, bucket, environment_id) DO UPDATE SET
          sessions = c.sessions + EXCLUDED.sessions, errored_all = c.errored_all + EXCLUDED.errored_all,
          crashed = c.crashed + EXCLUDED.crashed, abnormal = c.abnormal + EXCLUDED.abnormal,
          unhandled = c.unhandled + EXCLUDED.unhandled
      ), users AS (
        INSERT INTO session_users AS u (project_id, release_id, environment_id, granularity, bucket,
          user_hash, errored, crashed, abnormal, unhandled)
-       SELECT * FROM unnest($23::int[], $24::int[], $25::int[], $26::int[], $27::timestamptz[],
-         $28::bigint[], $29::bool[], $30::bool[], $31::bool[], $32::bool[])
-       ON CONFLICT (project_id, release_id, environment_id, granularity, bucket, user_hash) DO UPDATE SET
+       SELECT project_id, release_id, environment_id, granularity, bucket, user_hash,
+              bool_or(user_errored), bool_or(user_crashed), bool_or(user_abnormal),
+              bool_or(user_unhandled)
+       FROM bucketed WHERE user_hash IS NOT NULL
+       GROUP BY project_id, release_id, granularity, bucket, environment_id, user_hash
+       ORDER BY project_id, release_id, granularity, bucket, environment_id, user_hash
+       ON CONFLICT (project_id, release_id, granularity, bucket, environment_id, user_hash)
+       DO UPDATE SET
          errored = u.errored OR EXCLUDED.errored, crashed = u.crashed OR EXCLUDED.crashed,
          abnormal = u.abnormal OR EXCLUDED.abnormal, unhandled = u.unhandled OR EXCLUDED.unhandled
        -- Most repeats change nothing: skip the write.
@@ -236,98 +241,91 @@ async function writeRows(
      ), durations AS (
        INSERT INTO session_duration AS d (project_id, release_id, environment_id, granularity, bucket,
          value, count)
-       SELECT * FROM unnest($33::int[], $34::int[], $35::int[], $36::int[], $37::timestamptz[],
-         $38::float8[], $39::int[])
-       ON CONFLICT (project_id, release_id, environment_id, granularity, bucket, value) DO UPDATE SET
-         count = d.count + EXCLUDED.count
+       SELECT project_id, release_id, environment_id, granularity, bucket, value, sum(delta)
+       FROM (
+         SELECT *, duration_removed AS value, -1 AS delta FROM bucketed
+         WHERE duration_removed IS NOT NULL
+         UNION ALL
+         SELECT *, duration_added, 1 FROM bucketed WHERE duration_added IS NOT NULL
+       ) AS moved
+       GROUP BY project_id, release_id, granularity, bucket, environment_id, value
+       HAVING sum(delta) <> 0
+       ORDER BY project_id, release_id, granularity, bucket, environment_id, value
+       ON CONFLICT (project_id, release_id, granularity, bucket, environment_id, value)
+       DO UPDATE SET count = d.count + EXCLUDED.count
      )
      INSERT INTO rejected_item AS r (project_id, reason, bucket, count)
-     SELECT * FROM unnest($40::int[], $41::text[], $42::timestamptz[], $43::int[])
+     SELECT * FROM json_to_recordset($4::json) AS v(project_id int, reason text, bucket timestamptz,
+       count int)
+     ORDER BY project_id, reason, bucket
      ON CONFLICT (project_id, reason, bucket) DO UPDATE SET count = r.count + EXCLUDED.count`,
-    ...columns(states, [
-      'projectId',
-      'sid',
-      'userHash',
-      'initSeen',
-      'errored',
-      'crashed',
-      'abnormal',
-      'unhandled',
-    ]),
-    states.map((s) => (s.lastSeq === null ? null : s.lastSeq.toString())),
-    ...columns(states, ['lastTimestamp', 'lastStatus', 'duration']),
-    ...columns(counters, [
-      'projectId',
-      'releaseId',
-      'environmentId',
-      'granularity',
-      'bucket',
-      'sessions',
-      'erroredAll',
-      'crashed',
-      'abnormal',
-      'unhandled',
-    ]),
-    ...columns(users, [
-      'projectId',
-      'releaseId',
-      'environmentId',
-      'granularity',
-      'bucket',
-      'userHash',
-      'errored',
-      'crashed',
-      'abnormal',
-      'unhandled',
-    ]),
-    ...columns(durations, [
-      'projectId',
-      'releaseId',
-      'environmentId',
-      'granularity',
-      'bucket',
-      'value',
-      'count',
-    ]),
-    ...columns(rejected, ['projectId', 'reason', 'bucket', 'count']),
+    [JSON.stringify(states), JSON.stringify(changes), GRANULARITIES, JSON.stringify(rejected)],
   );
 }
 
+interface RejectedColumns {
+  project_id: number;
+  reason: string;
+  bucket: Date;
+  count: number;
+}
+
 /** Rejections per project, reason and hour of receipt. */
-function rejectedRows(batches: readonly ResolvedBatch[]) {
-  const rows = new Map<
-    string,
-    { projectId: number; reason: string; bucket: Date; count: number }
-  >();
+function rejectedRows(batches: readonly ResolvedBatch[]): RejectedColumns[] {
+  const rows = new Map<string, RejectedColumns>();
   for (const batch of batches) {
     const hour = new Date(Math.floor(batch.receivedAt.getTime() / 3_600_000) * 3_600_000);
     for (const [reason, count] of batch.rejected) {
       const key = `${batch.projectId}|${reason}|${hour.getTime()}`;
       const row = rows.get(key);
       if (row) row.count += count;
-      else rows.set(key, { projectId: batch.projectId, reason, bucket: hour, count });
+      else rows.set(key, { project_id: batch.projectId, reason, bucket: hour, count });
     }
   }
-  return [...rows.values()].sort(
-    (a, b) =>
-      a.projectId - b.projectId ||
-      (a.reason < b.reason ? -1 : 1) ||
-      a.bucket.getTime() - b.bucket.getTime(),
-  );
+  return [...rows.values()];
 }
 
-/** Column arrays for `unnest`, in the order the statement lists them. */
-function columns<Row, Key extends keyof Row>(rows: Row[], keys: Key[]): unknown[][] {
-  return keys.map((key) => rows.map((row) => row[key]));
+/** A row of the write statement's `states` parameter. */
+interface StateColumns {
+  project_id: number;
+  sid: string;
+  user_hash: string | null;
+  init_seen: boolean;
+  errored: boolean;
+  crashed: boolean;
+  abnormal: boolean;
+  unhandled: boolean;
+  last_seq: string | null;
+  last_timestamp: Date | null;
+  last_status: SessionStatus | null;
+  duration: number | null;
 }
 
+function toColumns(projectId: number, s: SessionState): StateColumns {
+  return {
+    project_id: projectId,
+    sid: s.sid,
+    user_hash: s.userHash === null ? null : s.userHash.toString(),
+    init_seen: s.initSeen,
+    errored: s.errored,
+    crashed: s.crashed,
+    abnormal: s.abnormal,
+    unhandled: s.unhandled,
+    last_seq: s.lastSeq === null ? null : s.lastSeq.toString(),
+    last_timestamp: s.lastTimestamp,
+    last_status: s.lastStatus,
+    duration: s.duration,
+  };
+}
+
+/** A locked `session_state` row; 64-bit integers arrive as text. */
 interface StateRow {
   project_id: number;
   sid: string;
   release_id: number;
   environment_id: number;
   started: Date;
-  user_hash: bigint | null;
+  user_hash: string | null;
   init_seen: boolean;
   errored: boolean;
   crashed: boolean;
