@@ -1,7 +1,7 @@
 import { loadIngest, printIngest, rawRatePglite, rawRatePostgres } from './ingest.ts';
 import { freshPostgres, startVigil } from './server.ts';
 
-// `npm run bench [-- --seconds 15] [-- --only ingest|query] [-- --releases 1000 --sessions 10000000 [--reuse]]`
+// `npm run bench [-- --seconds 15] [-- --concurrency 64] [-- --only ingest|query] [-- --releases 1000 --sessions 10000000 [--reuse]]`
 // Prints figures; asserts nothing (speed targets live here, never in tests).
 
 const args = process.argv.slice(2);
@@ -11,16 +11,18 @@ const flag = (name: string, fallback: string) => {
 };
 const only = flag('only', 'all');
 const seconds = Number(flag('seconds', '15'));
+// Requests in flight: SDKs of many apps post at once, and group commit needs them to batch.
+const concurrency = Number(flag('concurrency', '64'));
 
 if (only === 'all' || only === 'ingest') {
   const pgUrl = await freshPostgres('vigil_bench_ingest');
   const onPostgres = await startVigil(pgUrl);
-  const pgFigures = await loadIngest(onPostgres, seconds);
+  const pgFigures = await loadIngest(onPostgres, seconds, concurrency);
   await onPostgres.stop();
   printIngest('PostgreSQL', pgFigures, await rawRatePostgres(pgUrl));
 
   const onPglite = await startVigil(undefined);
-  const pgliteFigures = await loadIngest(onPglite, seconds, 4);
+  const pgliteFigures = await loadIngest(onPglite, seconds, concurrency);
   await onPglite.stop();
   printIngest('PGlite', pgliteFigures, await rawRatePglite());
 }
