@@ -1,0 +1,100 @@
+import { describe, expect } from 'vitest';
+import type { Database } from '../../src/db/client.ts';
+import { test } from '../support/fixtures.ts';
+import { ENVIRONMENT, postEnvelope, RELEASE } from '../support/sentry.ts';
+import type { TestProject, TestServer } from '../support/server.ts';
+import { buildEnvelope, type HandItem, sessionItem } from './hand-built.ts';
+import { findGroup, rejectedCounts } from './stored-counts.ts';
+
+// The fast path (issue 3): an envelope is written with a small, fixed number of set-based
+// statements in one transaction, whatever its item count, and every granularity gets the same
+// numbers from them.
+
+/** The statements one envelope costs, once its key, release and environment are known. */
+async function statementsFor(server: TestServer, project: TestProject, items: HandItem[]) {
+  const { result, statements } = await server.countStatements(() =>
+    postEnvelope(server.envelopeUrl(project), buildEnvelope(items)),
+  );
+  expect(result.status).toBe(200);
+  return statements.map((sql) => /\/\* (\w+) \*\//.exec(sql)?.[1] ?? sql.slice(0, 40));
+}
+
+const sessions = (n: number, status = 'exited') =>
+  Array.from({ length: n }, (_, i) =>
+    sessionItem({ status, did: `user-${i % 7}`, duration: 10 + i }),
+  );
+
+const aggregate = (started: string): HandItem => ({
+  type: 'sessions',
+  payload: {
+    aggregates: [{ started, exited: 3, errored: 1, crashed: 1, did: 'agg-user' }],
+    attrs: { release: RELEASE, environment: ENVIRONMENT },
+  },
+});
+
+/** Sums of each granularity's rows, which must agree with each other. */
+async function totalsByGranularity(db: Database, projectId: number) {
+  return db.prisma.$queryRaw<Array<{ granularity: number; sessions: number; users: number }>>`
+    SELECT c.granularity, c.sessions, u.users FROM
+      (SELECT granularity, sum(sessions)::int AS sessions FROM session_counter
+       WHERE project_id = ${projectId} GROUP BY granularity) c
+    JOIN
+      (SELECT granularity, count(DISTINCT user_hash)::int AS users FROM session_users
+       WHERE project_id = ${projectId} GROUP BY granularity) u USING (granularity)
+    ORDER BY c.granularity`;
+}
+
+describe('fast path', () => {
+  test('writes 1 and 100 session updates with the same two statements', async ({
+    server,
+    project,
+  }) => {
+    await statementsFor(server, project, sessions(1)); // learns the key, release, environment
+
+    const one = await statementsFor(server, project, sessions(1));
+    const hundred = await statementsFor(server, project, sessions(100, 'crashed'));
+
+    expect(one).toEqual(['lockSessionStates', 'writeSessionRows']);
+    expect(hundred).toEqual(one);
+    const { sessions: counts } = await findGroup(server.db, project.id, RELEASE, ENVIRONMENT);
+    expect(counts).toMatchObject({ sessions: 102, crashed: 100 });
+  });
+
+  test('adds one statement for an envelope that also carries aggregates', async ({
+    server,
+    project,
+  }) => {
+    await statementsFor(server, project, sessions(1));
+    const now = new Date().toISOString();
+
+    const mixed = await statementsFor(server, project, [...sessions(50), aggregate(now)]);
+
+    expect(mixed).toEqual(['lockSessionStates', 'insertAggregateReceipts', 'writeSessionRows']);
+  });
+
+  test('writes an envelope of rejected items only with one statement and no session', async ({
+    server,
+    project,
+  }) => {
+    await statementsFor(server, project, sessions(1));
+    const bad = Array.from({ length: 100 }, () => sessionItem({ status: 'unknown' }));
+
+    expect(await statementsFor(server, project, bad)).toEqual(['writeSessionRows']);
+    expect(await rejectedCounts(server.db, project.id)).toEqual({ invalid_status: 100 });
+    const { sessions: counts } = await findGroup(server.db, project.id, RELEASE, ENVIRONMENT);
+    expect(counts.sessions).toBe(1);
+  });
+
+  test('stores the same totals in minute, hour and day rows', async ({ server, project }) => {
+    const now = new Date().toISOString();
+    await statementsFor(server, project, [...sessions(60), aggregate(now)]);
+
+    const totals = await totalsByGranularity(server.db, project.id);
+
+    expect(totals).toEqual([
+      { granularity: 60, sessions: 65, users: 8 },
+      { granularity: 3600, sessions: 65, users: 8 },
+      { granularity: 86400, sessions: 65, users: 8 },
+    ]);
+  });
+});
