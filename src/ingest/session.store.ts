@@ -285,7 +285,7 @@ function rejectedRows(batches: readonly ResolvedBatch[]): RejectedColumns[] {
   return [...rows.values()];
 }
 
-/** A row of the write statement's `states` parameter. */
+/** A row of the write statement's `states` parameter: `session_state`'s columns that change. */
 interface StateColumns {
   project_id: number;
   sid: string;
@@ -318,23 +318,11 @@ function toColumns(projectId: number, s: SessionState): StateColumns {
   };
 }
 
-/** A locked `session_state` row; 64-bit integers arrive as text. */
-interface StateRow {
-  project_id: number;
-  sid: string;
+/** A locked `session_state` row; 64-bit integers arrive as text, as they are sent. */
+interface StateRow extends StateColumns {
   release_id: number;
   environment_id: number;
   started: Date;
-  user_hash: string | null;
-  init_seen: boolean;
-  errored: boolean;
-  crashed: boolean;
-  abnormal: boolean;
-  unhandled: boolean;
-  last_seq: string | null;
-  last_timestamp: Date | null;
-  last_status: SessionStatus | null;
-  duration: number | null;
 }
 
 function fromRow(row: StateRow): SessionState {
