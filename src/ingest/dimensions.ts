@@ -1,16 +1,20 @@
 import type { Database } from '../db/client.ts';
 
 // Releases and environments are created on first sight. Their ids never change, so each process
-// remembers them and an envelope of known names costs no statement here.
+// remembers them and an envelope of known names costs no statement here. It remembers the lookup
+// itself, not only its answer: when a new release ships, every SDK reports it at once, and those
+// envelopes share one upsert instead of queueing one each (on PGlite, behind the writer).
 
 export interface ResolvedDimensions {
   releaseIds: Map<string, number>;
   environmentIds: Map<string, number>;
 }
 
+type IdCache = Map<string, Promise<number>>;
+
 export function createDimensionResolver(db: Database) {
-  const releases = new Map<string, number>();
-  const environments = new Map<string, number>();
+  const releases: IdCache = new Map();
+  const environments: IdCache = new Map();
 
   return async function resolveDimensions(
     project: { id: number; organizationId: number },
@@ -19,24 +23,53 @@ export function createDimensionResolver(db: Database) {
   ): Promise<ResolvedDimensions> {
     const releaseKey = (v: string) => `${project.organizationId}|${project.id}|${v}`;
     const envKey = (n: string) => `${project.id}|${n}`;
-    const newReleases = [...new Set(releaseVersions)].filter((v) => !releases.has(releaseKey(v)));
-    const newEnvironments = [...new Set(environmentNames)].filter(
-      (n) => !environments.has(envKey(n)),
-    );
+    const versions = [...new Set(releaseVersions)];
+    const names = [...new Set(environmentNames)];
+    const newReleases = versions.filter((v) => !releases.has(releaseKey(v)));
     if (newReleases.length > 0) {
-      const rows = await upsertReleases(db, project, newReleases);
-      for (const row of rows) releases.set(releaseKey(row.version), row.id);
+      const ids = upsertReleases(db, project, newReleases).then(
+        (rows) => new Map(rows.map((r) => [r.version, r.id])),
+      );
+      remember(releases, newReleases, releaseKey, ids);
     }
+    const newEnvironments = names.filter((n) => !environments.has(envKey(n)));
     if (newEnvironments.length > 0) {
-      const rows = await upsertEnvironments(db, project.id, newEnvironments);
-      for (const row of rows) environments.set(envKey(row.name), row.id);
+      const ids = upsertEnvironments(db, project.id, newEnvironments).then(
+        (rows) => new Map(rows.map((r) => [r.name, r.id])),
+      );
+      remember(environments, newEnvironments, envKey, ids);
     }
-    const releaseIds = new Map<string, number>();
-    for (const v of releaseVersions) releaseIds.set(v, releases.get(releaseKey(v)) as number);
-    const environmentIds = new Map<string, number>();
-    for (const n of environmentNames) environmentIds.set(n, environments.get(envKey(n)) as number);
-    return { releaseIds, environmentIds };
+    return {
+      releaseIds: await idsOf(releases, versions, releaseKey),
+      environmentIds: await idsOf(environments, names, envKey),
+    };
   };
+}
+
+function remember(
+  cache: IdCache,
+  names: string[],
+  keyOf: (name: string) => string,
+  lookup: Promise<Map<string, number>>,
+) {
+  for (const name of names) {
+    const key = keyOf(name);
+    const id = lookup.then((ids) => ids.get(name) as number);
+    cache.set(key, id);
+    // A failed lookup is forgotten, so that the next envelope tries again.
+    id.catch(() => {
+      if (cache.get(key) === id) cache.delete(key);
+    });
+  }
+}
+
+async function idsOf(
+  cache: IdCache,
+  names: string[],
+  keyOf: (name: string) => string,
+): Promise<Map<string, number>> {
+  const ids = await Promise.all(names.map((name) => cache.get(keyOf(name)) as Promise<number>));
+  return new Map(names.map((name, i) => [name, ids[i] as number]));
 }
 
 /** Creates missing releases and links them to the project; returns the ids of all given. */

@@ -43,30 +43,41 @@ const FORBIDDEN = {
 /**
  * Checks a public key against the project in the URL. Answers are remembered for 30 s, hits and
  * misses alike, so a flood of envelopes (or of bad keys) does not become a flood of queries;
- * revoking a key takes effect within that time.
+ * revoking a key takes effect within that time. The lookup itself is shared: requests that
+ * arrive together with a key not yet checked wait for one query, not one each.
  */
 export function createKeyChecker(db: Database) {
-  const cache = new Map<string, { row: KeyRow | null; at: number }>();
+  const cache = new Map<string, { row: Promise<KeyRow | null>; at: number }>();
   return async (key: string | undefined, projectId: number): Promise<AuthResult> => {
     if (!key) return { ok: false, status: 401, detail: 'missing sentry_key' };
     if (!/^[0-9a-f]{32}$/i.test(key)) return FORBIDDEN;
     let entry = cache.get(key);
     if (!entry || Date.now() - entry.at > CACHE_MS) {
-      const found = await db.prisma.projectKey.findUnique({
-        where: { publicKey: key.toLowerCase() },
-        select: { projectId: true, isActive: true, project: { select: { organizationId: true } } },
+      const fresh = { row: findKey(db, key), at: Date.now() };
+      // A failed lookup is forgotten, so that the next envelope asks again.
+      fresh.row.catch(() => {
+        if (cache.get(key) === fresh) cache.delete(key);
       });
-      const row = found && {
-        projectId: found.projectId,
-        isActive: found.isActive,
-        organizationId: found.project.organizationId,
-      };
-      entry = { row, at: Date.now() };
       if (cache.size > 10_000) cache.clear();
-      cache.set(key, entry);
+      cache.set(key, fresh);
+      entry = fresh;
     }
-    const row = entry.row;
+    const row = await entry.row;
     if (!row?.isActive || row.projectId !== projectId) return FORBIDDEN;
     return { ok: true, project: { id: row.projectId, organizationId: row.organizationId } };
   };
+}
+
+async function findKey(db: Database, key: string): Promise<KeyRow | null> {
+  const found = await db.prisma.projectKey.findUnique({
+    where: { publicKey: key.toLowerCase() },
+    select: { projectId: true, isActive: true, project: { select: { organizationId: true } } },
+  });
+  return (
+    found && {
+      projectId: found.projectId,
+      isActive: found.isActive,
+      organizationId: found.project.organizationId,
+    }
+  );
 }

@@ -97,4 +97,25 @@ describe('fast path', () => {
       { granularity: 86400, sessions: 65, users: 8 },
     ]);
   });
+
+  test('looks up a new key, release and environment once for envelopes that arrive together', async ({
+    server,
+    project,
+  }) => {
+    const envelopes = Array.from({ length: 20 }, () =>
+      buildEnvelope([sessionItem({}, { release: 'burst@2.0.0', environment: 'canary' })]),
+    );
+
+    const { result, statements } = await server.countStatements(() =>
+      Promise.all(envelopes.map((e) => postEnvelope(server.envelopeUrl(project), e))),
+    );
+
+    expect(result.map((r) => r.status)).toEqual(envelopes.map(() => 200));
+    const count = (pattern: RegExp) => statements.filter((sql) => pattern.test(sql)).length;
+    expect(count(/"project_key"/)).toBe(1);
+    expect(count(/upsertReleases/)).toBe(1);
+    expect(count(/upsertEnvironments/)).toBe(1);
+    const { sessions: counts } = await findGroup(server.db, project.id, 'burst@2.0.0', 'canary');
+    expect(counts.sessions).toBe(20);
+  });
 });
