@@ -196,3 +196,13 @@ export function printIngest(label: string, f: IngestFigures, raw: number) {
     ].join('\n'),
   );
 }
+
+export function printCeiling(f: IngestFigures) {
+  process.stdout.write(
+    [
+      `the same load against a server that stores nothing, ${f.concurrency} requests in flight:`,
+      `  session updates ${perSecond(f.updatesPerSecond)}, aggregated sessions ${perSecond(f.aggregatedPerSecond)}; p50 ${ms(f.p50)}, p99 ${ms(f.p99)}`,
+      '',
+    ].join('\n'),
+  );
+}

@@ -1,5 +1,5 @@
-import { loadIngest, printIngest, rawRatePglite, rawRatePostgres } from './ingest.ts';
-import { freshPostgres, startVigil } from './server.ts';
+import { loadIngest, printCeiling, printIngest, rawRatePglite, rawRatePostgres } from './ingest.ts';
+import { freshPostgres, startNullServer, startVigil } from './server.ts';
 
 // `npm run bench [-- --seconds 15] [-- --concurrency 64] [-- --only ingest|query] [-- --releases 1000 --sessions 10000000 [--reuse]]`
 // Prints figures; asserts nothing (speed targets live here, never in tests).
@@ -25,6 +25,10 @@ if (only === 'all' || only === 'ingest') {
   const pgliteFigures = await loadIngest(onPglite, seconds, concurrency);
   await onPglite.stop();
   printIngest('PGlite', pgliteFigures, await rawRatePglite());
+
+  const nullServer = await startNullServer();
+  printCeiling(await loadIngest(nullServer, seconds, concurrency));
+  await nullServer.stop();
 }
 
 if (only === 'all' || only === 'query') {

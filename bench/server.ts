@@ -91,3 +91,35 @@ export async function startVigil(databaseUrl: string | undefined): Promise<Runni
     },
   };
 }
+
+// A server that reads each envelope and stores nothing: what the load generator and HTTP alone
+// reach on this machine, the ceiling any ingest figure here lives under.
+const NULL_SERVER = `
+const server = require('node:http').createServer((req, res) => {
+  req.resume();
+  req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json' }); res.end('{}'); });
+});
+server.listen(Number(process.env.PORT), '127.0.0.1', () => console.log('listening'));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
+`;
+
+export async function startNullServer(): Promise<RunningVigil> {
+  const port = await freePort();
+  const child = spawn('node', ['-e', NULL_SERVER], {
+    env: { ...process.env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`null server exited with ${code}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    dsn: { projectId: 1, publicKey: '0'.repeat(32) },
+    async stop() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
