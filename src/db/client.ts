@@ -24,7 +24,10 @@ export interface Database {
    * values than the database spent on the statements (`npm run bench -- --only ingest`).
    */
   transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T>;
-  /** Calls `listener` once per SQL statement Prisma sends: the N+1 guard counts with it. */
+  /**
+   * Calls `listener` once per SQL statement sent through Prisma or `transaction`: the N+1 guard
+   * and the ingest statement count use it.
+   */
   onStatement(listener: (sql: string) => void): void;
   close(): Promise<void>;
 }
