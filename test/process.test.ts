@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -32,6 +33,8 @@ interface VigilProcess {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Sends SIGTERM, as a service manager does, and waits for the exit. */
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Sends SIGKILL: no shutdown, as in a crash or an OOM kill. */
+  kill(): void;
 }
 
 const started: ChildProcess[] = [];
@@ -99,7 +102,8 @@ async function startVigil(env: Record<string, string>): Promise<VigilProcess> {
     child.kill('SIGTERM');
     return exit;
   };
-  return { port, banner, exit, stop, stdout: () => stdout, stderr: () => stderr };
+  const kill = () => void child.kill('SIGKILL');
+  return { port, banner, exit, stop, kill, stdout: () => stdout, stderr: () => stderr };
 }
 
 /** The banner main.ts prints; its DSN line comes last, so a banner whose DSN line ends is whole. */
@@ -196,6 +200,59 @@ describe.skipIf(testDatabaseKind() !== 'pglite')('vigil on embedded PGlite', () 
       expect(organizations.data).toEqual({
         organizations: [{ slug: 'acme' }, { slug: 'default' }],
       });
+      expect(await second.stop()).toEqual({ code: 0, signal: null });
+    });
+  }, 90_000);
+
+  test('every envelope answered 200 is still counted after kill -9 and a restart', async () => {
+    await withDataDir(async (dataDir) => {
+      const first = await startVigil({ VIGIL_DATA_DIR: dataDir });
+      const { token, dsn } = await first.banner;
+      const { username: key, pathname } = new URL(dsn);
+      const url = `http://127.0.0.1:${first.port}/api${pathname}/envelope/?sentry_key=${key}`;
+      const now = new Date().toISOString();
+      const envelope = () =>
+        [
+          JSON.stringify({ sent_at: now }),
+          JSON.stringify({ type: 'session' }),
+          JSON.stringify({
+            sid: randomUUID(),
+            init: true,
+            started: now,
+            status: 'crashed',
+            attrs: { release: 'durable@1.0.0' },
+          }),
+        ].join('\n');
+      // The kill lands while envelopes are in flight: those answered 200 must all be there after
+      // the restart; those cut off may or may not be, as their SDK would send them again.
+      let answered = 0;
+      const posts = Array.from({ length: 200 }, async () => {
+        try {
+          const response = await fetch(url, { method: 'POST', body: envelope() });
+          if (response.status === 200) answered += 1;
+          if (answered === 40) first.kill();
+        } catch {
+          // Cut off by the kill.
+        }
+      });
+      await Promise.all(posts);
+      expect(await first.exit).toEqual({ code: null, signal: 'SIGKILL' });
+      expect(answered).toBeGreaterThanOrEqual(40);
+
+      const second = await startVigil({ VIGIL_DATA_DIR: dataDir });
+      await second.banner;
+      const health = await gql<{
+        project: { release: { health: { sessions: number; crashFreeSessions: number } } };
+      }>(
+        second.port,
+        `{ project(organizationSlug: "default", slug: "default") { release(version: "durable@1.0.0") {
+            health { ... on ReleaseHealth { sessions crashFreeSessions } } } } }`,
+        token,
+      );
+      const stored = health.data?.project.release.health;
+      expect(stored?.crashFreeSessions).toBe(0);
+      expect(stored?.sessions).toBeGreaterThanOrEqual(answered);
+      expect(stored?.sessions).toBeLessThanOrEqual(200);
       expect(await second.stop()).toEqual({ code: 0, signal: null });
     });
   }, 90_000);
