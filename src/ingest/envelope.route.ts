@@ -44,7 +44,7 @@ export function createEnvelopeRoute({ db, log, clock, config, onStored }: Envelo
   const rateLimit = createRateLimiter(config.rateLimitPerMinute);
   const writer = createSessionWriter(
     (batches) => storeEnvelopes(db, batches),
-    db.kind === 'postgres' ? 2 : 1,
+    db.kind === 'postgres' ? { writers: 2, maxUpdates: 10_000 } : { writers: 1, maxUpdates: 1000 },
   );
 
   return async function envelopeRoute(request: Request): Promise<Response> {

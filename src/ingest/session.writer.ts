@@ -5,9 +5,8 @@ import type { ResolvedBatch } from './session.store.ts';
 // writers per process means few transactions waiting on the hot counter rows of the current
 // minute. Every caller still resolves only after its own rows are committed.
 
-/** Upper bounds of one shared transaction. */
+/** Upper bound of envelopes in one shared transaction. */
 const MAX_ENVELOPES = 200;
-const MAX_UPDATES = 10_000;
 
 interface Waiting {
   batch: ResolvedBatch;
@@ -15,13 +14,22 @@ interface Waiting {
   reject: (error: unknown) => void;
 }
 
-/**
- * @param writers transactions in flight at once: 1 on PGlite (one connection anyway); on
- * PostgreSQL a second one overlaps one transaction's round trips with the other's work.
- */
+export interface WriterOptions {
+  /**
+   * Transactions in flight at once: 1 on PGlite (one connection anyway); on PostgreSQL a second
+   * one overlaps one transaction's round trips with the other's work.
+   */
+  writers: number;
+  /**
+   * Session updates per transaction, beyond its first envelope. PGlite runs SQL on this thread,
+   * so its transactions are kept short: other requests wait while one runs.
+   */
+  maxUpdates: number;
+}
+
 export function createSessionWriter(
   store: (batches: ResolvedBatch[]) => Promise<void>,
-  writers = 1,
+  { writers, maxUpdates }: WriterOptions,
 ) {
   const queue: Waiting[] = [];
   let active = 0;
@@ -31,7 +39,7 @@ export function createSessionWriter(
     let n = 0;
     while (n < queue.length && n < MAX_ENVELOPES) {
       updates += (queue[n] as Waiting).batch.updates.length;
-      if (n > 0 && updates > MAX_UPDATES) break;
+      if (n > 0 && updates > maxUpdates) break;
       n += 1;
     }
     return queue.splice(0, n);
@@ -40,7 +48,13 @@ export function createSessionWriter(
   async function drain() {
     active += 1;
     while (queue.length > 0) {
+      // Lingers a millisecond so that requests arriving meanwhile join this transaction. PGlite
+      // answers without real I/O: without a timer turn here, its event loop never read the next
+      // requests between transactions, and every envelope had a transaction of its own.
+      await new Promise((resolve) => setTimeout(resolve, 1));
       const taken = take();
+      // The other writer may have taken them all meanwhile.
+      if (taken.length === 0) continue;
       try {
         await store(taken.map((w) => w.batch));
         for (const w of taken) w.resolve();

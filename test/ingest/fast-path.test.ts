@@ -118,4 +118,23 @@ describe('fast path', () => {
     const { sessions: counts } = await findGroup(server.db, project.id, 'burst@2.0.0', 'canary');
     expect(counts.sessions).toBe(20);
   });
+
+  test('shares transactions between envelopes that arrive together (group commit)', async ({
+    server,
+    project,
+  }) => {
+    await statementsFor(server, project, sessions(1));
+    const envelopes = Array.from({ length: 30 }, () => buildEnvelope(sessions(2)));
+
+    const { result, statements } = await server.countStatements(() =>
+      Promise.all(envelopes.map((e) => postEnvelope(server.envelopeUrl(project), e))),
+    );
+
+    expect(result.map((r) => r.status)).toEqual(envelopes.map(() => 200));
+    const writes = statements.filter((sql) => sql.includes('/* writeSessionRows */')).length;
+    expect(writes).toBeGreaterThan(0);
+    expect(writes).toBeLessThan(envelopes.length);
+    const { sessions: counts } = await findGroup(server.db, project.id, RELEASE, ENVIRONMENT);
+    expect(counts.sessions).toBe(61);
+  });
 });
