@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
@@ -60,6 +60,36 @@ function createPrisma(adapter: PrismaPg | PrismaPGlite) {
   };
 }
 
+function pgSession(client: pg.PoolClient): SqlSession {
+  return {
+    exec: async (sql) => void (await client.query(sql)),
+    query: async <Row>(sql: string, params?: unknown[]) =>
+      (await client.query(sql, params)).rows as Row[],
+  };
+}
+
+function pgliteSession(conn: PGlite | Transaction): SqlSession {
+  return {
+    exec: async (sql) => void (await conn.exec(sql)),
+    query: async <Row>(sql: string, params?: unknown[]) =>
+      (await conn.query<Row>(sql, params)).rows,
+  };
+}
+
+/** The same session, telling `report` of each statement before it is sent. */
+function reporting(session: SqlSession, report: (sql: string) => void): SqlSession {
+  return {
+    exec: (sql) => {
+      report(sql);
+      return session.exec(sql);
+    },
+    query: (sql, params) => {
+      report(sql);
+      return session.query(sql, params);
+    },
+  };
+}
+
 function openPostgres(connectionString: string): Database {
   const pool = new pg.Pool({ connectionString, max: 10 });
   // An idle client that errors (server restart) must not crash the process; pg reconnects.
@@ -74,16 +104,7 @@ function openPostgres(connectionString: string): Database {
       let broken: Error | undefined;
       try {
         await client.query('BEGIN');
-        const result = await fn({
-          exec: async (sql) => {
-            report(sql);
-            await client.query(sql);
-          },
-          query: async <Row>(sql: string, params?: unknown[]) => {
-            report(sql);
-            return (await client.query(sql, params)).rows as Row[];
-          },
-        });
+        const result = await fn(reporting(pgSession(client), report));
         await client.query('COMMIT');
         return result;
       } catch (error) {
@@ -99,11 +120,7 @@ function openPostgres(connectionString: string): Database {
     async withSession(fn) {
       const client = await pool.connect();
       try {
-        return await fn({
-          exec: async (sql) => void (await client.query(sql)),
-          query: async <Row>(sql: string, params?: unknown[]) =>
-            (await client.query(sql, params)).rows as Row[],
-        });
+        return await fn(pgSession(client));
       } finally {
         client.release();
       }
@@ -123,26 +140,9 @@ async function openPglite(dataDir: string): Promise<Database> {
     kind: 'pglite',
     prisma,
     onStatement,
-    transaction: (fn) =>
-      pglite.transaction((tx) =>
-        fn({
-          exec: async (sql) => {
-            report(sql);
-            await tx.exec(sql);
-          },
-          query: async <Row>(sql: string, params?: unknown[]) => {
-            report(sql);
-            return (await tx.query<Row>(sql, params)).rows;
-          },
-        }),
-      ),
+    transaction: (fn) => pglite.transaction((tx) => fn(reporting(pgliteSession(tx), report))),
     // PGlite is one in-process connection: lending it is just using it.
-    withSession: (fn) =>
-      fn({
-        exec: async (sql) => void (await pglite.exec(sql)),
-        query: async <Row>(sql: string, params?: unknown[]) =>
-          (await pglite.query<Row>(sql, params)).rows,
-      }),
+    withSession: (fn) => fn(pgliteSession(pglite)),
     async close() {
       await prisma.$disconnect();
       await pglite.close();
