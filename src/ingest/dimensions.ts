@@ -23,53 +23,41 @@ export function createDimensionResolver(db: Database) {
   ): Promise<ResolvedDimensions> {
     const releaseKey = (v: string) => `${project.organizationId}|${project.id}|${v}`;
     const envKey = (n: string) => `${project.id}|${n}`;
-    const versions = [...new Set(releaseVersions)];
-    const names = [...new Set(environmentNames)];
-    const newReleases = versions.filter((v) => !releases.has(releaseKey(v)));
-    if (newReleases.length > 0) {
-      const ids = upsertReleases(db, project, newReleases).then(
-        (rows) => new Map(rows.map((r) => [r.version, r.id])),
-      );
-      remember(releases, newReleases, releaseKey, ids);
-    }
-    const newEnvironments = names.filter((n) => !environments.has(envKey(n)));
-    if (newEnvironments.length > 0) {
-      const ids = upsertEnvironments(db, project.id, newEnvironments).then(
-        (rows) => new Map(rows.map((r) => [r.name, r.id])),
-      );
-      remember(environments, newEnvironments, envKey, ids);
-    }
-    return {
-      releaseIds: await idsOf(releases, versions, releaseKey),
-      environmentIds: await idsOf(environments, names, envKey),
-    };
+    const [releaseIds, environmentIds] = await Promise.all([
+      lookUp(releases, releaseVersions, releaseKey, async (missing) =>
+        (await upsertReleases(db, project, missing)).map((r) => [r.version, r.id]),
+      ),
+      lookUp(environments, environmentNames, envKey, async (missing) =>
+        (await upsertEnvironments(db, project.id, missing)).map((r) => [r.name, r.id]),
+      ),
+    ]);
+    return { releaseIds, environmentIds };
   };
 }
 
-function remember(
+/** The ids of `names`, upserting in one statement those neither known nor being looked up. */
+async function lookUp(
   cache: IdCache,
-  names: string[],
+  names: Iterable<string>,
   keyOf: (name: string) => string,
-  lookup: Promise<Map<string, number>>,
-) {
-  for (const name of names) {
-    const key = keyOf(name);
-    const id = lookup.then((ids) => ids.get(name) as number);
-    cache.set(key, id);
-    // A failed lookup is forgotten, so that the next envelope tries again.
-    id.catch(() => {
-      if (cache.get(key) === id) cache.delete(key);
-    });
-  }
-}
-
-async function idsOf(
-  cache: IdCache,
-  names: string[],
-  keyOf: (name: string) => string,
+  upsert: (missing: string[]) => Promise<Array<[string, number]>>,
 ): Promise<Map<string, number>> {
-  const ids = await Promise.all(names.map((name) => cache.get(keyOf(name)) as Promise<number>));
-  return new Map(names.map((name, i) => [name, ids[i] as number]));
+  const unique = [...new Set(names)];
+  const missing = unique.filter((name) => !cache.has(keyOf(name)));
+  if (missing.length > 0) {
+    const found = upsert(missing).then((rows) => new Map(rows));
+    for (const name of missing) {
+      const key = keyOf(name);
+      const id = found.then((ids) => ids.get(name) as number);
+      cache.set(key, id);
+      // A failed lookup is forgotten, so that the next envelope tries again.
+      id.catch(() => {
+        if (cache.get(key) === id) cache.delete(key);
+      });
+    }
+  }
+  const ids = await Promise.all(unique.map((name) => cache.get(keyOf(name)) as Promise<number>));
+  return new Map(unique.map((name, i) => [name, ids[i] as number]));
 }
 
 /** Creates missing releases and links them to the project; returns the ids of all given. */
