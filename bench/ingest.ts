@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
+import { availableParallelism } from 'node:os';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { type CpuFigures, countCpu } from './cpu.ts';
 import type { RunningVigil } from './server.ts';
 import { ms, perSecond, quantile } from './stats.ts';
 
@@ -76,6 +78,9 @@ export interface IngestFigures {
   p50: number;
   p99: number;
   errors: number;
+  /** Seconds of run time, and the CPU seconds each part spent meanwhile (Linux only). */
+  elapsed: number;
+  cpu: CpuFigures | undefined;
 }
 
 /**
@@ -112,6 +117,7 @@ export async function loadIngest(
   let updates = 0;
   let aggregated = 0;
   let errors = 0;
+  const stopCounting = countCpu(vigil.pid, vigil.database);
   const deadline = performance.now() + seconds * 1000;
   const started = performance.now();
   await Promise.all(
@@ -129,6 +135,7 @@ export async function loadIngest(
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
+  const cpu = stopCounting();
   agent.destroy();
   return {
     concurrency,
@@ -138,6 +145,8 @@ export async function loadIngest(
     p50: quantile(latencies, 0.5),
     p99: quantile(latencies, 0.99),
     errors,
+    elapsed,
+    cpu,
   };
 }
 
@@ -192,17 +201,34 @@ export function printIngest(label: string, f: IngestFigures, raw: number) {
       `  request latency p50 ${ms(f.p50)}, p99 ${ms(f.p99)}; non-200 answers: ${f.errors}`,
       `  raw multi-row INSERT … ON CONFLICT: ${perSecond(raw)} rows`,
       `  Vigil / raw: ${((100 * sessionsPerSecond) / raw).toFixed(1)} % (updates + aggregated sessions vs raw rows)`,
+      ...cpuLines(f),
       '',
     ].join('\n'),
   );
 }
 
-export function printCeiling(f: IngestFigures) {
+export function printCeiling(label: string, f: IngestFigures) {
   process.stdout.write(
     [
-      `the same load against a server that stores nothing, ${f.concurrency} requests in flight:`,
+      `the same load against ${label}, ${f.concurrency} requests in flight:`,
       `  session updates ${perSecond(f.updatesPerSecond)}, aggregated sessions ${perSecond(f.aggregatedPerSecond)}; p50 ${ms(f.p50)}, p99 ${ms(f.p99)}`,
+      ...cpuLines(f),
       '',
     ].join('\n'),
   );
+}
+
+/** Cores busy on average, and CPU microseconds per session (update or aggregated), per part. */
+function cpuLines(f: IngestFigures): string[] {
+  if (!f.cpu) return [];
+  const sessions = (f.updatesPerSecond + f.aggregatedPerSecond) * f.elapsed;
+  const part = (name: string, seconds: number) =>
+    `${name} ${(seconds / f.elapsed).toFixed(2)} (${((seconds * 1e6) / sessions).toFixed(1)} µs/session)`;
+  return [
+    `  cores busy: ${[
+      part('server', f.cpu.vigil),
+      ...(f.cpu.database > 0 ? [part('PostgreSQL', f.cpu.database)] : []),
+      part('load generator', f.cpu.loadGenerator),
+    ].join(', ')} of ${availableParallelism()}`,
+  ];
 }

@@ -26,8 +26,22 @@ if (only === 'all' || only === 'ingest') {
   await onPglite.stop();
   printIngest('PGlite', pgliteFigures, await rawRatePglite());
 
+  // Ceilings: Vigil's envelope path with a store that writes nothing (keys and releases still
+  // come from PostgreSQL), and a server that only reads the bytes.
+  const storeless = await startVigil(
+    await freshPostgres('vigil_bench_storeless'),
+    'bench/storeless-server.ts',
+  );
+  printCeiling(
+    'Vigil with a store that writes nothing',
+    await loadIngest(storeless, seconds, concurrency),
+  );
+  await storeless.stop();
   const nullServer = await startNullServer();
-  printCeiling(await loadIngest(nullServer, seconds, concurrency));
+  printCeiling(
+    'a server that reads each body and stores nothing',
+    await loadIngest(nullServer, seconds, concurrency),
+  );
   await nullServer.stop();
 }
 

@@ -45,18 +45,26 @@ export async function freshPostgres(name: string): Promise<string> {
 export interface RunningVigil {
   url: string;
   dsn: { projectId: number; publicKey: string };
+  /** The server's process, for CPU accounting. */
+  pid: number | undefined;
+  /** The PostgreSQL database it writes to; none on PGlite, whose work is in Vigil's process. */
+  database?: string;
   stop(): Promise<void>;
 }
 
-/** Vigil as a user runs it (`tsx src/main.ts`), in its own process, so load and server do not share a core. */
-export async function startVigil(databaseUrl: string | undefined): Promise<RunningVigil> {
+/**
+ * Vigil as a user runs it (`tsx src/main.ts`), in its own process, so load and server do not share
+ * a core. `entry` swaps in another server script with the same banner (the storeless one).
+ */
+export async function startVigil(
+  databaseUrl: string | undefined,
+  entry = 'src/main.ts',
+): Promise<RunningVigil> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
   const child: ChildProcess = spawn(
     process.env.BENCH_NODE ? 'node' : 'node_modules/.bin/tsx',
-    process.env.BENCH_NODE
-      ? [...process.env.BENCH_NODE.split(' '), 'src/main.ts']
-      : ['src/main.ts'],
+    process.env.BENCH_NODE ? [...process.env.BENCH_NODE.split(' '), entry] : [entry],
     {
       env: {
         ...process.env,
@@ -83,6 +91,8 @@ export async function startVigil(databaseUrl: string | undefined): Promise<Runni
   return {
     url: `http://127.0.0.1:${port}`,
     dsn: { publicKey: dsn[1] as string, projectId: Number(dsn[2]) },
+    pid: child.pid,
+    database: databaseUrl ? new URL(databaseUrl).pathname.slice(1) : undefined,
     async stop() {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
@@ -116,6 +126,7 @@ export async function startNullServer(): Promise<RunningVigil> {
   return {
     url: `http://127.0.0.1:${port}`,
     dsn: { projectId: 1, publicKey: '0'.repeat(32) },
+    pid: child.pid,
     async stop() {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');

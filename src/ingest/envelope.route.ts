@@ -7,7 +7,7 @@ import { batchFromEnvelope, EnvelopeLimitError } from './envelope.ingest.ts';
 import { EnvelopeError, parseEnvelope } from './envelope.parse.ts';
 import { createKeyChecker, keyFromDsn, keyFromRequest } from './project-key.ts';
 import { createRateLimiter } from './rate-limit.ts';
-import { storeEnvelopes } from './session.store.ts';
+import { type ResolvedBatch, storeEnvelopes } from './session.store.ts';
 import { createSessionWriter } from './session.writer.ts';
 
 // POST /api/<project-id>/envelope/: Sentry's ingest endpoint, as far as sessions go. Status codes
@@ -36,14 +36,23 @@ export interface EnvelopeRouteOptions {
   config: Pick<Config, 'maxEnvelopeBytes' | 'rateLimitPerMinute'>;
   /** Called once an envelope's sessions are committed, e.g. to drop cached numbers. */
   onStored?: (projectId: number) => void;
+  /** Writes a shared transaction's envelopes. The benchmark swaps it to measure all but storage. */
+  store?: (batches: ResolvedBatch[]) => Promise<void>;
 }
 
-export function createEnvelopeRoute({ db, log, clock, config, onStored }: EnvelopeRouteOptions) {
+export function createEnvelopeRoute({
+  db,
+  log,
+  clock,
+  config,
+  onStored,
+  store = (batches) => storeEnvelopes(db, batches),
+}: EnvelopeRouteOptions) {
   const checkKey = createKeyChecker(db);
   const resolveDimensions = createDimensionResolver(db);
   const rateLimit = createRateLimiter(config.rateLimitPerMinute);
   const writer = createSessionWriter(
-    (batches) => storeEnvelopes(db, batches),
+    store,
     db.kind === 'postgres' ? { writers: 2, maxUpdates: 10_000 } : { writers: 1, maxUpdates: 1000 },
   );
 
