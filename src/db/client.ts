@@ -118,19 +118,13 @@ function openPostgres(connectionString: string, onError: (error: Error) => void)
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     // Finds a peer that vanished without closing the connection (a cut network).
     keepAlive: true,
+    // A 200 means the WAL is flushed: a role or database set to synchronous_commit=off would
+    // acknowledge commits that a crash can lose. (An `options` parameter in DATABASE_URL replaces
+    // this one: then the URL's owner decides.)
+    options: '-c synchronous_commit=on',
   });
   // Errors of idle clients arrive here (pg drops those clients); checked-out ones in `lend`.
   pool.on('error', onError);
-  pool.on('connect', (client) => {
-    // A 200 means the WAL is flushed: a role or database set to synchronous_commit=off would
-    // acknowledge commits that a crash can lose. Other values all flush locally.
-    client
-      .query(
-        `SELECT set_config('synchronous_commit', 'on', false)
-         WHERE current_setting('synchronous_commit') = 'off'`,
-      )
-      .catch(() => {});
-  });
   const { prisma, onStatement, report } = createPrisma(
     new PrismaPg(pool, { onConnectionError: onError }),
   );
