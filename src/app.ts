@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import { createServerAdapter } from '@whatwg-node/server';
 import { createYoga } from 'graphql-yoga';
@@ -11,6 +12,8 @@ import type { Database } from './db/client.ts';
 import { type Context, createContext } from './graphql/context.ts';
 import { createMaskError } from './graphql/mask-error.ts';
 import { schema } from './graphql/schema.ts';
+import { useJsonRequests } from './graphql/use-json-requests.ts';
+import { useStringInputGuard } from './graphql/use-string-input-guard.ts';
 import { createEnvelopeRoute } from './ingest/envelope.route.ts';
 import { createReleaseHealthCaches } from './modules/release-health/release-health.loaders.ts';
 import { persistedDashboardOperations } from './modules/sessions/dashboards.ts';
@@ -40,12 +43,31 @@ export function createApp({ config, db, log, clock = () => new Date() }: AppOpti
     graphiql: { title: 'Vigil', defaultQuery: DEFAULT_QUERY },
     logging: log,
     maskedErrors: { maskError: createMaskError(log, config.development) },
+    // Only pages of the configured origins may read answers, and never with cookies: tokens
+    // travel in Authorization. Other origins get no CORS headers at all.
+    cors: (request) => {
+      const origin = request.headers.get('origin');
+      if (origin === null || !config.corsOrigins.includes(origin)) return false;
+      return {
+        // The list, not the one origin: with several, yoga answers with the caller's and `Vary`.
+        origin: config.corsOrigins,
+        credentials: false,
+        methods: ['GET', 'POST'],
+        allowedHeaders: ['authorization', 'content-type', 'x-request-id', CSRF_HEADER],
+        maxAge: 3600,
+      };
+    },
+    multipart: false,
     context: ({ request }) =>
       createContext(
         { db, publicUrl, log, clock, caches },
         request.headers.get('x-request-id') ?? randomUUID(),
       ),
     plugins: [
+      // Bodies a browser may send cross-site without a preflight are refused (415), and a GET
+      // must carry a custom header, which a cross-site page cannot add without a preflight.
+      useJsonRequests(),
+      useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
       // Auth first: an unauthenticated request learns nothing about persisted ids.
       useBearerAuth(createTokenVerifier(db, config.adminToken)),
       // Abusive documents (deep nesting, alias floods, huge costs) are refused before they run.
@@ -61,6 +83,7 @@ export function createApp({ config, db, log, clock = () => new Date() }: AppOpti
         getPersistedOperation: (sha256) => persistedOperations.get(sha256) ?? null,
         allowArbitraryOperations: true,
       }),
+      useStringInputGuard(),
     ],
   });
 
@@ -100,6 +123,9 @@ export function createApp({ config, db, log, clock = () => new Date() }: AppOpti
     },
   };
 }
+
+/** yoga's CSRF header; any value will do, its presence forces a preflight. */
+const CSRF_HEADER = 'x-graphql-yoga-csrf';
 
 function hostForUrl(host: string): string {
   if (host === '0.0.0.0' || host === '::') return 'localhost';

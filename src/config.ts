@@ -39,8 +39,39 @@ const envSchema = z.object({
       .nonnegative()
       .describe('Envelopes per project key per minute before 429; 0 disables'),
   ),
+  VIGIL_CORS_ORIGINS: optional(
+    z
+      .string()
+      .transform((list) =>
+        list
+          .split(',')
+          .map((origin) => origin.trim().replace(/\/+$/, ''))
+          .filter((origin) => origin !== ''),
+      )
+      .superRefine((origins, ctx) => {
+        for (const origin of origins.filter((o) => !isOrigin(o))) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `${JSON.stringify(origin)} is not an origin such as https://app.example.com`,
+          });
+        }
+      })
+      .describe(
+        'Comma-separated origins whose pages may call GraphQL from a browser (CORS, never with credentials); none by default',
+      ),
+  ),
   NODE_ENV: optional(z.string()),
 });
+
+/** `scheme://host[:port]` and nothing more, as browsers send it in `Origin`. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return /^https?:$/.test(url.protocol) && url.origin === value;
+  } catch {
+    return false;
+  }
+}
 
 export interface Config {
   /** `undefined` selects embedded PGlite. */
@@ -60,6 +91,8 @@ export interface Config {
   maxEnvelopeBytes: number;
   /** @default 6000 */
   rateLimitPerMinute: number;
+  /** Origins allowed to call GraphQL from a browser. @default [] (none) */
+  corsOrigins: string[];
   /** Shows error details in GraphQL responses; only when NODE_ENV=development. */
   development: boolean;
 }
@@ -90,6 +123,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL ?? 'info',
     maxEnvelopeBytes: e.VIGIL_MAX_ENVELOPE_BYTES ?? 100 * 1024 * 1024,
     rateLimitPerMinute: e.VIGIL_RATE_LIMIT_PER_MINUTE ?? 6000,
+    corsOrigins: e.VIGIL_CORS_ORIGINS ?? [],
     development: e.NODE_ENV === 'development',
   };
 }

@@ -22,7 +22,10 @@ async function main() {
     throw error;
   }
   const log = createLogger(config.logLevel);
-  const db = await openDatabase(config);
+  const db = await openDatabase(config, {
+    onConnectionError: (err) =>
+      log.warn({ err }, 'database connection lost; reconnecting on demand'),
+  });
   try {
     await migrate(db, { log: (message) => log.info(message) });
   } catch (error) {

@@ -11,6 +11,7 @@ const VARIABLES = [
   'LOG_LEVEL',
   'VIGIL_MAX_ENVELOPE_BYTES',
   'VIGIL_RATE_LIMIT_PER_MINUTE',
+  'VIGIL_CORS_ORIGINS',
   'NODE_ENV',
 ];
 
@@ -38,6 +39,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       maxEnvelopeBytes: 100 * 1024 * 1024,
       rateLimitPerMinute: 6000,
+      corsOrigins: [],
       development: false,
     });
   });
@@ -63,6 +65,7 @@ describe('loadConfig', () => {
         LOG_LEVEL: 'debug',
         VIGIL_MAX_ENVELOPE_BYTES: '1048576',
         VIGIL_RATE_LIMIT_PER_MINUTE: '0',
+        VIGIL_CORS_ORIGINS: 'https://app.example.com, http://localhost:3000/',
         NODE_ENV: 'development',
       }),
     ).toEqual({
@@ -75,6 +78,7 @@ describe('loadConfig', () => {
       logLevel: 'debug',
       maxEnvelopeBytes: 1_048_576,
       rateLimitPerMinute: 0,
+      corsOrigins: ['https://app.example.com', 'http://localhost:3000'],
       development: true,
     });
     expect(loadConfig({ DATABASE_URL: 'postgres://localhost/vigil' }).databaseUrl).toBe(
@@ -117,6 +121,12 @@ describe('loadConfig', () => {
     ['VIGIL_MAX_ENVELOPE_BYTES', '0', /^VIGIL_MAX_ENVELOPE_BYTES: Too small/],
     ['VIGIL_RATE_LIMIT_PER_MINUTE', '-5', /^VIGIL_RATE_LIMIT_PER_MINUTE: Too small/],
     ['VIGIL_RATE_LIMIT_PER_MINUTE', 'many', /^VIGIL_RATE_LIMIT_PER_MINUTE: .*NaN/],
+    ['VIGIL_CORS_ORIGINS', '*', /^VIGIL_CORS_ORIGINS: "\*" is not an origin/],
+    [
+      'VIGIL_CORS_ORIGINS',
+      'https://app.example.com,https://app.example.com/path',
+      /^VIGIL_CORS_ORIGINS: "https:\/\/app.example.com\/path" is not an origin/,
+    ],
   ])('rejects %s=%s', (name, value, expected) => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);

@@ -1,119 +1,16 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
 import { openDatabase } from '../src/db/client.ts';
 import { readMigrations } from '../src/db/migrate.ts';
 import { createEmptyPostgresDatabase, testDatabaseKind } from './support/database.ts';
+import { killStartedVigils, startVigil } from './support/vigil-process.ts';
 
-// Vigil as a user runs it: `npm start` is `tsx src/main.ts`, here without npm in between so that
-// SIGTERM reaches Vigil itself.
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const MAIN = join(ROOT, 'src/main.ts');
-const STARTUP_TIMEOUT_MS = 30_000;
-
-interface Banner {
-  graphiqlUrl: string;
-  token: string | undefined;
-  dsn: string;
-  text: string;
-}
-
-interface VigilProcess {
-  port: number;
-  stdout(): string;
-  stderr(): string;
-  /** Resolves once the start-up banner is printed; rejects if the process exits first. */
-  banner: Promise<Banner>;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Sends SIGTERM, as a service manager does, and waits for the exit. */
-  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Sends SIGKILL: no shutdown, as in a crash or an OOM kill. */
-  kill(): void;
-}
-
-const started: ChildProcess[] = [];
-
-afterEach(() => {
-  // A failed assertion must not leave a server running: kill only the processes started here.
-  for (const child of started.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
-});
-
-/** A port that was free a moment ago: the banner prints the configured port, so 0 would not do. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-/** Starts `src/main.ts` with exactly `env` (nothing inherited, so no stray DATABASE_URL). */
-async function startVigil(env: Record<string, string>): Promise<VigilProcess> {
-  const port = env.PORT === undefined ? await freePort() : Number(env.PORT);
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    cwd: ROOT,
-    env: { HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  started.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const banner = new Promise<Banner>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no banner within ${STARTUP_TIMEOUT_MS} ms:\n${stdout}\n${stderr}`)),
-      STARTUP_TIMEOUT_MS,
-    );
-    const check = () => {
-      const parsed = parseBanner(stdout);
-      if (parsed) {
-        clearTimeout(timer);
-        resolve(parsed);
-      }
-    };
-    child.stdout.on('data', check);
-    void exit.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(
-        new Error(`Vigil exited (${code ?? signal}) before its banner:\n${stdout}\n${stderr}`),
-      );
-    });
-  });
-  // The banner's rejection is awaited by the tests that expect a banner, not by the others.
-  banner.catch(() => {});
-  const stop = () => {
-    child.kill('SIGTERM');
-    return exit;
-  };
-  const kill = () => void child.kill('SIGKILL');
-  return { port, banner, exit, stop, kill, stdout: () => stdout, stderr: () => stderr };
-}
-
-/** The banner main.ts prints; its DSN line comes last, so a banner whose DSN line ends is whole. */
-function parseBanner(text: string): Banner | undefined {
-  const dsn = /^ {2}DSN of project default\/default: (\S+)\n/m.exec(text)?.[1];
-  const graphiqlUrl = /^ {2}GraphiQL: (\S+)\n/m.exec(text)?.[1];
-  if (!dsn || !graphiqlUrl) return undefined;
-  const token = /^ {2}Admin token \(shown once, keep it\): (\S+)\n/m.exec(text)?.[1];
-  return { graphiqlUrl, token, dsn, text };
-}
+// A failed assertion must not leave a server running.
+afterEach(killStartedVigils);
 
 async function gql<Data>(
   port: number,

@@ -1,10 +1,12 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { Config } from '../config.ts';
 import { PrismaClient } from '../generated/prisma/client.ts';
+import { DURABLE_START_PARAMS, DurableNodeFS, syncTree } from './durable-node-fs.ts';
 
 /** One connection used outside Prisma, for what Prisma's raw queries cannot do. */
 export interface SqlSession {
@@ -32,14 +34,27 @@ export interface Database {
   close(): Promise<void>;
 }
 
+export interface DatabaseOptions {
+  /**
+   * Told of every connection error: a dropped connection, a server that went away. Vigil keeps
+   * running; the requests that needed the connection fail as unavailable and later ones reconnect.
+   * @default ignore them
+   */
+  onConnectionError?: (error: Error) => void;
+}
+
 /**
  * Opens the database Vigil runs on: PostgreSQL through `@prisma/adapter-pg` when `databaseUrl`
  * is set, otherwise embedded PGlite persisted in `dataDir`. The only place clients are made.
+ * On both, a transaction that committed is on stable storage.
  */
 export async function openDatabase(
   config: Pick<Config, 'databaseUrl' | 'dataDir'>,
+  options: DatabaseOptions = {},
 ): Promise<Database> {
-  return config.databaseUrl ? openPostgres(config.databaseUrl) : openPglite(config.dataDir);
+  return config.databaseUrl
+    ? openPostgres(config.databaseUrl, options.onConnectionError ?? (() => {}))
+    : openPglite(config.dataDir);
 }
 
 /** A client that reports each SQL statement it sends, for the N+1 guard and debugging. */
@@ -90,41 +105,85 @@ function reporting(session: SqlSession, report: (sql: string) => void): SqlSessi
   };
 }
 
-function openPostgres(connectionString: string): Database {
-  const pool = new pg.Pool({ connectionString, max: 10 });
-  // An idle client that errors (server restart) must not crash the process; pg reconnects.
-  pool.on('error', () => {});
-  const { prisma, onStatement, report } = createPrisma(new PrismaPg(pool));
+// A connection that cannot be had within this time fails the request as unavailable (503),
+// instead of holding it while the database is away.
+const CONNECT_TIMEOUT_MS = 10_000;
+// Serialization failures and deadlocks are retried before they reach a caller.
+const CONFLICT_ATTEMPTS = 3;
+
+function openPostgres(connectionString: string, onError: (error: Error) => void): Database {
+  const pool = new pg.Pool({
+    connectionString,
+    max: 10,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    // Finds a peer that vanished without closing the connection (a cut network).
+    keepAlive: true,
+    // A 200 means the WAL is flushed: a role or database set to synchronous_commit=off would
+    // acknowledge commits that a crash can lose. (An `options` parameter in DATABASE_URL replaces
+    // this one: then the URL's owner decides.)
+    options: '-c synchronous_commit=on',
+  });
+  // Errors of idle clients arrive here (pg drops those clients); checked-out ones in `lend`.
+  pool.on('error', onError);
+  const { prisma, onStatement, report } = createPrisma(
+    new PrismaPg(pool, { onConnectionError: onError }),
+  );
+
+  /**
+   * Checks out a client for `fn`. While checked out, its connection's errors are pg's unhandled
+   * 'error' events (a crash) unless someone listens; the query that was running rejects anyway.
+   * `fn` calls `drop` when the connection must not go back to the pool.
+   */
+  async function lend<T>(
+    fn: (client: pg.PoolClient, drop: (error: Error) => void) => Promise<T>,
+  ): Promise<T> {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    const drop = (error: Error) => {
+      broken ??= error;
+    };
+    const onClientError = (error: Error) => {
+      drop(error);
+      onError(error);
+    };
+    client.on('error', onClientError);
+    try {
+      return await fn(client, drop);
+    } finally {
+      client.off('error', onClientError);
+      client.release(broken);
+    }
+  }
+
+  function transactionOnce<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T> {
+    return lend(async (client, drop) => {
+      await client.query('BEGIN');
+      try {
+        const result = await fn(reporting(pgSession(client), report));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        // A connection that could not even roll back is dropped.
+        await client.query('ROLLBACK').catch(drop);
+        throw error;
+      }
+    });
+  }
+
   return {
     kind: 'postgres',
     prisma,
     onStatement,
     async transaction(fn) {
-      const client = await pool.connect();
-      let broken: Error | undefined;
-      try {
-        await client.query('BEGIN');
-        const result = await fn(reporting(pgSession(client), report));
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch((e: Error) => {
-          broken = e;
-        });
-        throw error;
-      } finally {
-        // A connection that could not even roll back is dropped, not returned to the pool.
-        client.release(broken);
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          return await transactionOnce(fn);
+        } catch (error) {
+          if (attempt >= CONFLICT_ATTEMPTS || !isConflict(error)) throw error;
+        }
       }
     },
-    async withSession(fn) {
-      const client = await pool.connect();
-      try {
-        return await fn(pgSession(client));
-      } finally {
-        client.release();
-      }
-    },
+    withSession: (fn) => lend((client) => fn(pgSession(client))),
     async close() {
       await prisma.$disconnect();
       await pool.end();
@@ -132,9 +191,14 @@ function openPostgres(connectionString: string): Database {
   };
 }
 
+/** A serialization failure or deadlock: the transaction may simply run again. */
+function isConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === '40001' || code === '40P01';
+}
+
 async function openPglite(dataDir: string): Promise<Database> {
-  if (dataDir !== 'memory://') mkdirSync(dataDir, { recursive: true });
-  const pglite = await PGlite.create(dataDir === 'memory://' ? undefined : dataDir);
+  const pglite = dataDir === 'memory://' ? await PGlite.create() : await openDurablePglite(dataDir);
   const { prisma, onStatement, report } = createPrisma(new PrismaPGlite(pglite));
   return {
     kind: 'pglite',
@@ -148,4 +212,16 @@ async function openPglite(dataDir: string): Promise<Database> {
       await pglite.close();
     },
   };
+}
+
+/** PGlite on files, with commits that are synced before they are acknowledged. */
+async function openDurablePglite(dataDir: string): Promise<PGlite> {
+  mkdirSync(dataDir, { recursive: true });
+  const isNew = !existsSync(join(dataDir, 'PG_VERSION'));
+  const pglite = await PGlite.create({
+    fs: new DurableNodeFS(dataDir),
+    startParams: [...PGlite.defaultStartParams.filter((p) => p !== '-F'), ...DURABLE_START_PARAMS],
+  });
+  if (isNew) await syncTree(dataDir);
+  return pglite;
 }

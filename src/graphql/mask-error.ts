@@ -1,6 +1,8 @@
+import { GraphQLError } from 'graphql';
 import { createGraphQLError, maskError as yogaMaskError } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../db/unavailable.ts';
 import { InvalidArgumentError } from './errors.ts';
 
 /**
@@ -20,22 +22,19 @@ export function createMaskError(log: Logger, development: boolean) {
         extensions: { code: 'BAD_USER_INPUT' },
       });
     }
-    if (isPrismaKnownError(original) && original.code === 'P2024') {
-      return createGraphQLError('The database is busy; try again.', {
-        extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503 } },
+    if (isDatabaseUnavailable(original)) {
+      // Where it happened stays: a partial result names the fields it could not read.
+      const at = error instanceof GraphQLError ? { nodes: error.nodes, path: error.path } : {};
+      return createGraphQLError('The database is unavailable; try again.', {
+        ...at,
+        extensions: {
+          code: 'SERVICE_UNAVAILABLE',
+          http: { status: 503, headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } },
+        },
       });
     }
     const masked = yogaMaskError(error, message, isDev ?? development);
     if (masked !== error) log.error({ err: original }, 'unexpected error in a GraphQL operation');
     return masked;
   };
-}
-
-function isPrismaKnownError(error: unknown): error is { code: string } {
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    typeof (error as { code?: unknown }).code === 'string' &&
-    (error as { name?: unknown }).name === 'PrismaClientKnownRequestError'
-  );
 }

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
+import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../db/unavailable.ts';
 import { createDimensionResolver } from './dimensions.ts';
 import { BodyError, readBody } from './envelope.body.ts';
 import { batchFromEnvelope, EnvelopeLimitError } from './envelope.ingest.ts';
@@ -56,7 +58,7 @@ export function createEnvelopeRoute({
     db.kind === 'postgres' ? { writers: 2, maxUpdates: 10_000 } : { writers: 1, maxUpdates: 1000 },
   );
 
-  return async function envelopeRoute(request: Request): Promise<Response> {
+  async function receive(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const match = ROUTE.exec(url.pathname);
     if (!match) return reply(404, { detail: 'not found' });
@@ -115,15 +117,41 @@ export function createEnvelopeRoute({
       if (error instanceof BodyError) return reply(error.status, { detail: error.message });
       if (error instanceof EnvelopeError) return reply(400, { detail: error.message });
       if (error instanceof EnvelopeLimitError) return reply(413, { detail: error.message });
-      log.error({ err: error, projectId }, 'envelope could not be stored');
-      // Nothing of this envelope was committed; the SDK may send it again.
-      return reply(
-        503,
-        { detail: 'envelope could not be stored; try again' },
-        { 'retry-after': '5' },
-      );
+      throw error;
+    }
+  }
+
+  return async function envelopeRoute(request: Request): Promise<Response> {
+    try {
+      return await receive(request);
+    } catch (error) {
+      return storeFailure(request, error, log);
     }
   };
+}
+
+/**
+ * 503 with Retry-After only when the same bytes will be stored later (the database is away or
+ * busy); nothing of the envelope was acknowledged, so the SDK sends it again. Anything else is
+ * Vigil's own fault: a 500 that SDKs do not retry forever, logged with the request id.
+ */
+function storeFailure(request: Request, error: unknown, log: Logger): Response {
+  const requestId = request.headers.get('x-request-id') ?? randomUUID();
+  const path = new URL(request.url).pathname;
+  if (isDatabaseUnavailable(error)) {
+    log.warn({ err: error, requestId, path }, 'envelope not stored: database unavailable');
+    return reply(
+      503,
+      { detail: 'envelope could not be stored; try again' },
+      { 'retry-after': String(RETRY_AFTER_SECONDS), 'x-request-id': requestId },
+    );
+  }
+  log.error({ err: error, requestId, path }, 'envelope could not be stored');
+  return reply(
+    500,
+    { detail: `internal error (request ${requestId})` },
+    { 'x-request-id': requestId },
+  );
 }
 
 function preflight(request: Request): Response {

@@ -1,3 +1,4 @@
+import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import type { ResolvedBatch } from './session.store.ts';
 
 // Group commit: envelopes that arrive while a transaction is running wait for the next one and
@@ -59,8 +60,11 @@ export function createSessionWriter(
         await store(taken.map((w) => w.batch));
         for (const w of taken) w.resolve();
       } catch (error) {
-        if (taken.length === 1) {
-          (taken[0] as Waiting).reject(error);
+        // None of these is acknowledged (a commit cut off may still have landed: resent, its
+        // sessions merge into their states and its aggregates meet their receipts, so nothing
+        // counts twice). A database that is away fails them all alike; one by one would only wait.
+        if (taken.length === 1 || isDatabaseUnavailable(error)) {
+          for (const w of taken) w.reject(error);
           continue;
         }
         // One envelope that cannot be stored must not fail the others: retry them one by one.

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
 import { createApp } from '../../src/app.ts';
 import { bootstrap } from '../../src/bootstrap.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
@@ -46,7 +47,7 @@ export interface TestServer {
 
 /** Vigil behind a real HTTP server on a free port, on a database of its own. */
 export async function startTestServer(
-  options: { config?: Record<string, string>; clock?: () => Date } = {},
+  options: { config?: Record<string, string>; clock?: () => Date; log?: Logger } = {},
 ): Promise<TestServer> {
   const database = await createTestDatabase();
   const { db } = database;
@@ -64,7 +65,7 @@ export async function startTestServer(
   const app = createApp({
     config: { ...config, publicUrl: config.publicUrl ?? url },
     db,
-    log: createLogger(config.logLevel),
+    log: options.log ?? createLogger(config.logLevel),
     clock: options.clock,
   });
   server.on('request', app.handler);
