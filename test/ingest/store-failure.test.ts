@@ -22,13 +22,15 @@ describe('a write the database refuses', () => {
     expect(first.status).toBe(200);
 
     // The last of the five tables the write statement touches: everything before it must roll back.
-    await server.db.prisma.$executeRawUnsafe('ALTER TABLE rejected_item RENAME TO rejected_item_');
+    await server.db.prisma.$executeRawUnsafe(
+      'ALTER TABLE ingest_outcome RENAME TO ingest_outcome_',
+    );
     let refused: Awaited<ReturnType<typeof postEnvelope>>;
     try {
       refused = await postEnvelope(server.envelopeUrl(project), envelope);
     } finally {
       await server.db.prisma.$executeRawUnsafe(
-        'ALTER TABLE rejected_item_ RENAME TO rejected_item',
+        'ALTER TABLE ingest_outcome_ RENAME TO ingest_outcome',
       );
     }
 
