@@ -1,12 +1,72 @@
 import { describe, expect } from 'vitest';
 import { test } from '../support/fixtures.ts';
 import { ENVIRONMENT, postEnvelope, RELEASE } from '../support/sentry.ts';
-import { buildEnvelope, newSid, sessionItem } from './hand-built.ts';
+import type { TestServer } from '../support/server.ts';
+import { buildEnvelope, type HandItem, newSid, sessionItem } from './hand-built.ts';
 import { findGroup } from './stored-counts.ts';
 
 // A 200 means stored, and anything else means nothing of the envelope was: when the database
 // refuses the write, the SDK gets a 503 with Retry-After, no row of the envelope is committed,
 // and the envelope sent again counts once.
+
+/** Makes the next envelope's write fail: the last table the write statement touches is gone. */
+async function refusingWrites<T>(server: TestServer, fn: () => Promise<T>): Promise<T> {
+  await server.db.prisma.$executeRawUnsafe('ALTER TABLE ingest_outcome RENAME TO ingest_outcome_');
+  try {
+    return await fn();
+  } finally {
+    await server.db.prisma.$executeRawUnsafe(
+      'ALTER TABLE ingest_outcome_ RENAME TO ingest_outcome',
+    );
+  }
+}
+
+const aggregateItem = (exited: number): HandItem => ({
+  type: 'sessions',
+  payload: {
+    attrs: { release: RELEASE, environment: ENVIRONMENT },
+    aggregates: [{ started: new Date().toISOString(), exited, errored: 1 }],
+  },
+});
+
+describe('a sessions envelope refused with 503', () => {
+  test('counts once when resent byte for byte with its sent_at, however often', async ({
+    server,
+    project,
+  }) => {
+    const url = server.envelopeUrl(project);
+    const bytes = buildEnvelope([aggregateItem(4)], { sent_at: new Date().toISOString() });
+
+    const refused = await refusingWrites(server, () => postEnvelope(url, bytes));
+    expect(refused.status).toBe(503);
+    expect((await findGroup(server.db, project.id, RELEASE, ENVIRONMENT)).sessions.sessions).toBe(
+      0,
+    );
+
+    // The SDK resends the stored bytes; a lost answer makes it send them once more.
+    expect((await postEnvelope(url, bytes)).status).toBe(200);
+    expect((await postEnvelope(url, bytes)).status).toBe(200);
+    const { sessions } = await findGroup(server.db, project.id, RELEASE, ENVIRONMENT);
+    expect(sessions).toMatchObject({ sessions: 5, erroredAll: 1 });
+  });
+
+  test('counts identical envelopes without sent_at each time: they are honest flushes', async ({
+    server,
+    project,
+  }) => {
+    const url = server.envelopeUrl(project);
+    // Python's and Ruby's session flushers send an empty header.
+    const bytes = buildEnvelope([aggregateItem(4)], {});
+
+    const refused = await refusingWrites(server, () => postEnvelope(url, bytes));
+    expect(refused.status).toBe(503);
+    expect((await postEnvelope(url, bytes)).status).toBe(200);
+    expect((await postEnvelope(url, bytes)).status).toBe(200);
+
+    const { sessions } = await findGroup(server.db, project.id, RELEASE, ENVIRONMENT);
+    expect(sessions).toMatchObject({ sessions: 10, erroredAll: 2 });
+  });
+});
 
 describe('a write the database refuses', () => {
   test('answers 503, commits nothing, and counts the retried envelope once', async ({
