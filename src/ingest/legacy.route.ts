@@ -94,6 +94,7 @@ export function createLegacyRoute({ config, checkKey, rateLimit }: LegacyRouteOp
             headers: { ...CORS, 'content-type': 'text/plain' },
           });
         case 'report':
+          return new Response(null, { status: 200, headers: CORS });
         case 'attachment':
           return new Response(null, { status: 201, headers: CORS });
         default:
