@@ -67,7 +67,6 @@ export function createEnvelopeRoute({
     refusals.noteAnswer(request, response.status, clock());
     return response;
   }
-  envelopeRoute.flushRefusals = refusals.flush;
   return envelopeRoute;
 
   async function handle(request: Request): Promise<Response> {

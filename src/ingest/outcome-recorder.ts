@@ -52,11 +52,6 @@ export function createRefusalRecorder(
         timer.unref();
       }
     },
-    /** Writes what is pending now (shutdown, tests). */
-    flush(): Promise<void> {
-      if (timer) clearTimeout(timer);
-      return upsertRefusedOutcomes();
-    },
   };
 }
 
