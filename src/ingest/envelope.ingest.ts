@@ -59,7 +59,7 @@ export function batchFromEnvelope(
  * SDKs send `{}`) identical flushes are honest and frequent, so nothing is recognised: `null`
  * counts the item always (docs/design.md § Exactness under retries).
  */
-export function aggregateDigest(envelope: Envelope, payload: Buffer): string | null {
+function aggregateDigest(envelope: Envelope, payload: Buffer): string | null {
   const sentAt = envelope.header.sent_at;
   if (typeof sentAt !== 'string' || sentAt === '') return null;
   return createHash('sha256').update(sentAt).update('\n').update(payload).digest('base64url');
