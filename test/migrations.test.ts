@@ -79,7 +79,10 @@ async function committedMigrations() {
 /** Every table the committed migrations create, read from their SQL. */
 async function committedTables(): Promise<string[]> {
   const sql = (await committedMigrations()).map((m) => m.bytes.toString('utf8')).join('\n');
-  return [...sql.matchAll(/CREATE TABLE "([^"]+)"/g)].map((match) => match[1] ?? '');
+  const dropped = new Set([...sql.matchAll(/DROP TABLE "([^"]+)"/g)].map((match) => match[1]));
+  return [...sql.matchAll(/CREATE TABLE "([^"]+)"/g)]
+    .map((match) => match[1] ?? '')
+    .filter((table) => !dropped.has(table));
 }
 
 /** A copy of the committed migrations in `dir`, with `edit` applied to each file's SQL. */

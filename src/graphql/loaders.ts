@@ -1,5 +1,6 @@
 import type { Database } from '../db/client.ts';
 import { createEnvironmentLoaders } from '../modules/environments/environment.loaders.ts';
+import { createIngestStatsLoaders } from '../modules/ingest-stats/ingest-stats.loaders.ts';
 import { createOrganizationLoaders } from '../modules/organizations/organization.loaders.ts';
 import { createProjectLoaders } from '../modules/projects/project.loaders.ts';
 import {
@@ -21,6 +22,7 @@ export function createLoaders(db: Database, now: Date, caches: SharedCaches) {
     ...createEnvironmentLoaders(db),
     ...createReleaseHealthLoaders(db, now, caches),
     ...createSessionsLoaders(db),
+    ...createIngestStatsLoaders(db),
   };
 }
 

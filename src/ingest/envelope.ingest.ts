@@ -30,7 +30,7 @@ export function batchFromEnvelope(
   }
   const ctx = { receivedAt, shiftMs: clockShiftMs(envelope.header.sent_at, receivedAt) };
   const updates: SessionUpdate[] = [];
-  const aggregates: Array<AggregateItem & { digest: string }> = [];
+  const aggregates: Array<AggregateItem & { digest: string | null }> = [];
   const rejected = new Map<RejectReason, number>();
   const reject = (reason: RejectReason) => rejected.set(reason, (rejected.get(reason) ?? 0) + 1);
   for (const item of sessionItems) {
@@ -54,10 +54,13 @@ export function batchFromEnvelope(
 }
 
 /**
- * Recognises a `sessions` item sent again in a retried envelope: SDKs resend the same bytes with
- * the same `sent_at`, while a new flush carries a new `sent_at`.
+ * Recognises a `sessions` item sent again in a resent envelope: a resend of stored envelope bytes
+ * keeps their `sent_at`, while a new flush stamps a new one. Without `sent_at` (the Python and Ruby
+ * SDKs send `{}`) identical flushes are honest and frequent, so nothing is recognised: `null`
+ * counts the item always (docs/design.md § Exactness under retries).
  */
-function aggregateDigest(envelope: Envelope, payload: Buffer): string {
-  const sentAt = typeof envelope.header.sent_at === 'string' ? envelope.header.sent_at : '';
+function aggregateDigest(envelope: Envelope, payload: Buffer): string | null {
+  const sentAt = envelope.header.sent_at;
+  if (typeof sentAt !== 'string' || sentAt === '') return null;
   return createHash('sha256').update(sentAt).update('\n').update(payload).digest('base64url');
 }

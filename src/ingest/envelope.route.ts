@@ -7,6 +7,8 @@ import { createDimensionResolver } from './dimensions.ts';
 import { BodyError, readBody } from './envelope.body.ts';
 import { batchFromEnvelope, EnvelopeLimitError } from './envelope.ingest.ts';
 import { EnvelopeError, parseEnvelope } from './envelope.parse.ts';
+import { createLegacyRoute } from './legacy.route.ts';
+import { createDropLog, createRefusalRecorder } from './outcome-recorder.ts';
 import { createKeyChecker, keyFromDsn, keyFromRequest } from './project-key.ts';
 import { createRateLimiter } from './rate-limit.ts';
 import { type ResolvedBatch, storeEnvelopes } from './session.store.ts';
@@ -57,11 +59,14 @@ export function createEnvelopeRoute({
     store,
     db.kind === 'postgres' ? { writers: 2, maxUpdates: 10_000 } : { writers: 1, maxUpdates: 1000 },
   );
+  const legacy = createLegacyRoute({ config, checkKey, rateLimit });
+  const refusals = createRefusalRecorder(db, log);
+  const logDrops = createDropLog(log);
 
   async function receive(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const match = ROUTE.exec(url.pathname);
-    if (!match) return reply(404, { detail: 'not found' });
+    if (!match) return (await legacy(request, url)) ?? reply(404, { detail: 'not found' });
     if (request.method === 'OPTIONS') return preflight(request);
     if (request.method !== 'POST')
       return reply(405, { detail: 'method not allowed' }, { allow: 'POST, OPTIONS' });
@@ -109,6 +114,7 @@ export function createEnvelopeRoute({
       ];
       const dims = await resolveDimensions(auth.project, versions, environments);
       await writer.write({ ...batch, dims });
+      logDrops(projectId, batch.rejected);
       onStored?.(projectId);
       const id =
         typeof envelope.header.event_id === 'string' ? envelope.header.event_id : undefined;
@@ -122,11 +128,15 @@ export function createEnvelopeRoute({
   }
 
   return async function envelopeRoute(request: Request): Promise<Response> {
+    let response: Response;
     try {
-      return await receive(request);
+      response = await receive(request);
     } catch (error) {
-      return storeFailure(request, error, log);
+      response = storeFailure(request, error, log);
     }
+    // Every refusal of a project's envelope is counted for Project.ingestStats.
+    refusals.noteAnswer(request, response.status, clock());
+    return response;
   };
 }
 

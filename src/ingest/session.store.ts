@@ -1,5 +1,6 @@
 import type { Database, SqlSession } from '../db/client.ts';
 import type { ResolvedDimensions } from './dimensions.ts';
+import { type OutcomeColumns, OutcomeRows, upsertOutcomesSql } from './ingest-outcome.ts';
 import {
   aggregateChange,
   GRANULARITIES,
@@ -24,8 +25,8 @@ export interface EnvelopeBatch {
   projectId: number;
   receivedAt: Date;
   updates: SessionUpdate[];
-  /** Each with the digest that recognises the item if the envelope is sent again. */
-  aggregates: Array<AggregateItem & { digest: string }>;
+  /** Each with the digest that recognises the item if the envelope is sent again; `null`: none. */
+  aggregates: Array<AggregateItem & { digest: string | null }>;
   rejected: Map<RejectReason, number>;
 }
 
@@ -43,9 +44,10 @@ export async function storeEnvelopes(
   if (work.length === 0) return;
   await db.transaction(async (tx) => {
     const changes: MetricChange[] = [];
+    const outcomes = itemOutcomes(work);
     const states = await mergeSessions(tx, work, changes);
-    await addAggregates(tx, work, changes);
-    await writeRows(tx, states, changes, rejectedRows(work));
+    await addAggregates(tx, work, changes, outcomes);
+    await writeRows(tx, states, changes, outcomes.rows());
   });
 }
 
@@ -142,26 +144,34 @@ async function addAggregates(
   tx: SqlSession,
   batches: readonly ResolvedBatch[],
   changes: MetricChange[],
+  outcomes: OutcomeRows,
 ) {
   const items = batches.flatMap((b) => b.aggregates.map((item) => ({ batch: b, item })));
   if (items.length === 0) return;
-  const receipts = items.map(({ batch, item }) => ({
-    project_id: batch.projectId,
-    digest: item.digest,
-    received_at: batch.receivedAt,
-  }));
-  const fresh = await tx.query<{ project_id: number; digest: string }>(
-    `/* insertAggregateReceipts */
+  const receipts = items.flatMap(({ batch, item }) =>
+    item.digest === null
+      ? []
+      : [{ project_id: batch.projectId, digest: item.digest, received_at: batch.receivedAt }],
+  );
+  const fresh =
+    receipts.length === 0
+      ? []
+      : await tx.query<{ project_id: number; digest: string }>(
+          `/* insertAggregateReceipts */
      INSERT INTO aggregate_receipt (project_id, digest, received_at)
      SELECT * FROM json_to_recordset($1::json) AS r(project_id int, digest text, received_at timestamptz)
      ORDER BY 1, 2
      ON CONFLICT DO NOTHING RETURNING project_id, digest`,
-    [JSON.stringify(receipts)],
-  );
+          [JSON.stringify(receipts)],
+        );
   const counted = new Set(fresh.map((r) => `${r.project_id}|${r.digest}`));
   for (const { batch, item } of items) {
     // Deleting makes the same item twice in one batch count once too.
-    if (!counted.delete(`${batch.projectId}|${item.digest}`)) continue;
+    if (item.digest !== null && !counted.delete(`${batch.projectId}|${item.digest}`)) {
+      outcomes.add(batch.projectId, batch.receivedAt, 'dropped', 'duplicate', item.buckets.length);
+      continue;
+    }
+    let sessions = 0;
     const releaseId = batch.dims.releaseIds.get(item.release) as number;
     const environmentId = batch.dims.environmentIds.get(item.environment) as number;
     for (const bucket of item.buckets) {
@@ -173,12 +183,15 @@ async function addAggregates(
         started: bucket.started,
       };
       changes.push(aggregateChange(dims, bucket, userHash));
+      sessions +=
+        bucket.exited + bucket.errored + bucket.abnormal + bucket.crashed + bucket.unhandled;
     }
+    outcomes.add(batch.projectId, batch.receivedAt, 'aggregated', '', sessions);
   }
 }
 
 /**
- * Session states, counters, users, durations and rejections: one statement, five tables. Each
+ * Session states, counters, users, durations and ingest outcomes: one statement, five tables. Each
  * change is bucketed into every granularity and summed per primary key (ON CONFLICT DO UPDATE
  * may touch a row once per statement), in primary-key order so lock order never deadlocks.
  */
@@ -186,9 +199,9 @@ async function writeRows(
   tx: SqlSession,
   states: StateColumns[],
   changes: MetricChange[],
-  rejected: RejectedColumns[],
+  outcomes: OutcomeColumns[],
 ) {
-  if (states.length + changes.length + rejected.length === 0) return;
+  if (states.length + changes.length + outcomes.length === 0) return;
   await tx.query(
     `/* writeSessionRows */
      WITH states AS (
@@ -254,35 +267,21 @@ async function writeRows(
        ON CONFLICT (project_id, release_id, granularity, bucket, environment_id, value)
        DO UPDATE SET count = d.count + EXCLUDED.count
      )
-     INSERT INTO rejected_item AS r (project_id, reason, bucket, count)
-     SELECT * FROM json_to_recordset($4::json) AS v(project_id int, reason text, bucket timestamptz,
-       count int)
-     ORDER BY project_id, reason, bucket
-     ON CONFLICT (project_id, reason, bucket) DO UPDATE SET count = r.count + EXCLUDED.count`,
-    [JSON.stringify(states), JSON.stringify(changes), GRANULARITIES, JSON.stringify(rejected)],
+     ${upsertOutcomesSql('$4')}`,
+    [JSON.stringify(states), JSON.stringify(changes), GRANULARITIES, JSON.stringify(outcomes)],
   );
 }
 
-interface RejectedColumns {
-  project_id: number;
-  reason: string;
-  bucket: Date;
-  count: number;
-}
-
-/** Rejections per project, reason and hour of receipt. */
-function rejectedRows(batches: readonly ResolvedBatch[]): RejectedColumns[] {
-  const rows = new Map<string, RejectedColumns>();
+/** Accepted and dropped items per project, minute of receipt and reason; aggregates add theirs. */
+function itemOutcomes(batches: readonly ResolvedBatch[]): OutcomeRows {
+  const outcomes = new OutcomeRows();
   for (const batch of batches) {
-    const hour = new Date(Math.floor(batch.receivedAt.getTime() / 3_600_000) * 3_600_000);
+    outcomes.add(batch.projectId, batch.receivedAt, 'accepted', '', batch.updates.length);
     for (const [reason, count] of batch.rejected) {
-      const key = `${batch.projectId}|${reason}|${hour.getTime()}`;
-      const row = rows.get(key);
-      if (row) row.count += count;
-      else rows.set(key, { project_id: batch.projectId, reason, bucket: hour, count });
+      outcomes.add(batch.projectId, batch.receivedAt, 'dropped', reason, count);
     }
   }
-  return [...rows.values()];
+  return outcomes;
 }
 
 /** A row of the write statement's `states` parameter: `session_state`'s columns that change. */

@@ -2,8 +2,8 @@ import type { Database } from '../db/client.ts';
 import { MAX_SESSION_AGE_SECONDS } from '../ingest/session.item.ts';
 
 // What Vigil forgets, and when: session states and aggregate receipts once no update for them can
-// be accepted any more (5 days after start, spec §2.4, plus a day of margin), metrics after 90 days
-// (Sentry's retention).
+// be accepted any more (5 days after start, spec §2.4, plus a day of margin), metrics and ingest
+// outcomes after 90 days (Sentry's retention).
 
 const STATE_TTL_MS = (MAX_SESSION_AGE_SECONDS + 86_400) * 1000;
 export const RETENTION_DAYS = 90;
@@ -19,7 +19,7 @@ export async function pruneExpired(db: Database, now: Date): Promise<void> {
     '/* pruneAggregateReceipts */ DELETE FROM aggregate_receipt WHERE received_at < $1',
     stateCutoff,
   );
-  for (const table of ['session_counter', 'session_users', 'session_duration']) {
+  for (const table of ['session_counter', 'session_users', 'session_duration', 'ingest_outcome']) {
     await db.prisma.$executeRawUnsafe(
       `/* pruneMetrics */ DELETE FROM ${table} WHERE bucket < $1`,
       metricCutoff,

@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ENVIRONMENT, postEnvelope, RELEASE } from '../support/sentry.ts';
 import { startTestServer, type TestProject, type TestServer } from '../support/server.ts';
-import { buildEnvelope, newSid, sessionItem } from './hand-built.ts';
+import { buildEnvelope, type HandItem, newSid, sessionItem } from './hand-built.ts';
 import { findGroup } from './stored-counts.ts';
 
 // A 200 means stored, and anything else means nothing of the envelope was. 503 with Retry-After
@@ -24,12 +24,12 @@ async function whileRefusing<T>(raise: string, fn: () => Promise<T>): Promise<T>
   await exec(`CREATE FUNCTION refuse_insert() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN ${raise}; END $$`);
   // The last of the five tables the write statement touches: everything before it must roll back.
-  await exec(`CREATE TRIGGER refuse_insert BEFORE INSERT ON rejected_item
+  await exec(`CREATE TRIGGER refuse_insert BEFORE INSERT ON ingest_outcome
     FOR EACH STATEMENT EXECUTE FUNCTION refuse_insert()`);
   try {
     return await fn();
   } finally {
-    await exec('DROP TRIGGER refuse_insert ON rejected_item');
+    await exec('DROP TRIGGER refuse_insert ON ingest_outcome');
     await exec('DROP FUNCTION refuse_insert()');
   }
 }
@@ -41,11 +41,57 @@ async function storedSoFar(project: TestProject) {
   return { sessions: group.sessions, users: group.users.users, states: states?.n };
 }
 
+const DISK_FULL =
+  "RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = 'disk_full'";
+
 const refused = () =>
   buildEnvelope([
     sessionItem({ sid: newSid(), status: 'crashed', did: 'u1' }),
     sessionItem({ status: 'exited', did: 'u2', duration: 12 }),
   ]);
+
+const aggregateItem = (exited: number): HandItem => ({
+  type: 'sessions',
+  payload: {
+    attrs: { release: RELEASE, environment: ENVIRONMENT },
+    aggregates: [{ started: new Date().toISOString(), exited, errored: 1 }],
+  },
+});
+
+describe('a sessions envelope refused with 503', () => {
+  test('counts once when resent byte for byte with its sent_at, however often', async () => {
+    const project = await server.createProject();
+    const url = server.envelopeUrl(project);
+    const bytes = buildEnvelope([aggregateItem(4)], { sent_at: new Date().toISOString() });
+
+    const answer = await whileRefusing(DISK_FULL, () => postEnvelope(url, bytes));
+    expect(answer.status).toBe(503);
+    expect((await findGroup(server.db, project.id, RELEASE, ENVIRONMENT)).sessions.sessions).toBe(
+      0,
+    );
+
+    // The SDK resends the stored bytes; a lost answer makes it send them once more.
+    expect((await postEnvelope(url, bytes)).status).toBe(200);
+    expect((await postEnvelope(url, bytes)).status).toBe(200);
+    const { sessions } = await findGroup(server.db, project.id, RELEASE, ENVIRONMENT);
+    expect(sessions).toMatchObject({ sessions: 5, erroredAll: 1 });
+  });
+
+  test('counts identical envelopes without sent_at each time: they are honest flushes', async () => {
+    const project = await server.createProject();
+    const url = server.envelopeUrl(project);
+    // Python's and Ruby's session flushers send an empty header.
+    const bytes = buildEnvelope([aggregateItem(4)], {});
+
+    const answer = await whileRefusing(DISK_FULL, () => postEnvelope(url, bytes));
+    expect(answer.status).toBe(503);
+    expect((await postEnvelope(url, bytes)).status).toBe(200);
+    expect((await postEnvelope(url, bytes)).status).toBe(200);
+
+    const { sessions } = await findGroup(server.db, project.id, RELEASE, ENVIRONMENT);
+    expect(sessions).toMatchObject({ sessions: 10, erroredAll: 2 });
+  });
+});
 
 describe('a write the database refuses', () => {
   test('for want of room (disk full): 503 with Retry-After, nothing committed, the resent envelope counts once', async () => {
@@ -54,10 +100,7 @@ describe('a write the database refuses', () => {
     expect((await postEnvelope(url, buildEnvelope([sessionItem()]))).status).toBe(200);
     const envelope = refused();
 
-    const answer = await whileRefusing(
-      "RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = 'disk_full'",
-      () => postEnvelope(url, envelope),
-    );
+    const answer = await whileRefusing(DISK_FULL, () => postEnvelope(url, envelope));
 
     expect(answer.status).toBe(503);
     expect(answer.headers.get('retry-after')).toBe('5');

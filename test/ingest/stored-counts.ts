@@ -121,14 +121,14 @@ function emptyGroup(release: string, environment: string): StoredGroup {
   };
 }
 
-/** Rejected items per reason, summed over hours. */
+/** Dropped items per reason, summed over time. */
 export async function rejectedCounts(
   db: Database,
   projectId: number,
 ): Promise<Record<string, number>> {
   const rows = await db.prisma.$queryRaw<Array<{ reason: string; count: number }>>`
-    SELECT reason, sum(count)::int AS count FROM rejected_item
-    WHERE project_id = ${projectId} GROUP BY reason ORDER BY reason`;
+    SELECT reason, sum(quantity)::int AS count FROM ingest_outcome
+    WHERE project_id = ${projectId} AND outcome = 'dropped' GROUP BY reason ORDER BY reason`;
   return Object.fromEntries(rows.map((r) => [r.reason, r.count]));
 }
 

@@ -240,3 +240,49 @@ export async function runBrowserApp(
     ...plan,
   });
 }
+
+/** Debian's python3-sentry-sdk (1.9.10), installed by .ci/run. */
+export const PYTHON = '/usr/bin/python3';
+
+export type PythonPlan =
+  | { mode: 'application'; outcome: 'exited' | 'handled' | 'crash'; user?: string }
+  | { mode: 'request'; paths: Array<'/ok' | '/handled' | '/crash'>; flushEachRequest?: boolean }
+  | { mode: 'store' };
+
+export interface PythonRun {
+  exitCode: number;
+  /** Warnings and errors the SDK logged, e.g. an unexpected HTTP status from Vigil. */
+  problems: string[];
+  requests?: number;
+  eventId?: string;
+}
+
+/**
+ * Runs an app instrumented by Sentry's Python SDK in a process of its own (a WSGI worker, or an
+ * app's process): it reports to `dsn` and has flushed everything by the time this resolves.
+ */
+export function runPythonApp(
+  dsn: string,
+  plan: PythonPlan,
+  options: { release?: string } = {},
+): Promise<PythonRun> {
+  const path = fileURLToPath(new URL('./python-app.py', import.meta.url));
+  const input = JSON.stringify({
+    dsn,
+    release: options.release ?? RELEASE,
+    environment: ENVIRONMENT,
+    ...plan,
+  });
+  return new Promise((resolve, reject) => {
+    // An app that crashes exits with 1: its report is on stdout all the same.
+    execFile(PYTHON, [path, input], { timeout: 120_000 }, (error, stdout, stderr) => {
+      const last = stdout.trim().split('\n').at(-1);
+      const exitCode = typeof error?.code === 'number' ? error.code : error ? -1 : 0;
+      if (!last || exitCode === -1) {
+        reject(new Error(`the Python app failed (${error?.message ?? 'no output'}): ${stderr}`));
+        return;
+      }
+      resolve({ exitCode, ...(JSON.parse(last) as Omit<PythonRun, 'exitCode'>) });
+    });
+  });
+}
