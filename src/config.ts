@@ -39,6 +39,13 @@ const envSchema = z.object({
       .nonnegative()
       .describe('Envelopes per project key per minute before 429; 0 disables'),
   ),
+  VIGIL_GRAPHQL_RATE_LIMIT_PER_MINUTE: optional(
+    z.coerce
+      .number()
+      .int()
+      .nonnegative()
+      .describe('GraphQL requests per API token per minute before 429; 0 disables'),
+  ),
   NODE_ENV: optional(z.string()),
 });
 
@@ -60,6 +67,8 @@ export interface Config {
   maxEnvelopeBytes: number;
   /** @default 6000 */
   rateLimitPerMinute: number;
+  /** @default 600 */
+  graphqlRateLimitPerMinute: number;
   /** Shows error details in GraphQL responses; only when NODE_ENV=development. */
   development: boolean;
 }
@@ -90,6 +99,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL ?? 'info',
     maxEnvelopeBytes: e.VIGIL_MAX_ENVELOPE_BYTES ?? 100 * 1024 * 1024,
     rateLimitPerMinute: e.VIGIL_RATE_LIMIT_PER_MINUTE ?? 6000,
+    graphqlRateLimitPerMinute: e.VIGIL_GRAPHQL_RATE_LIMIT_PER_MINUTE ?? 600,
     development: e.NODE_ENV === 'development',
   };
 }

@@ -11,6 +11,7 @@ const VARIABLES = [
   'LOG_LEVEL',
   'VIGIL_MAX_ENVELOPE_BYTES',
   'VIGIL_RATE_LIMIT_PER_MINUTE',
+  'VIGIL_GRAPHQL_RATE_LIMIT_PER_MINUTE',
   'NODE_ENV',
 ];
 
@@ -38,6 +39,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       maxEnvelopeBytes: 100 * 1024 * 1024,
       rateLimitPerMinute: 6000,
+      graphqlRateLimitPerMinute: 600,
       development: false,
     });
   });
@@ -63,6 +65,7 @@ describe('loadConfig', () => {
         LOG_LEVEL: 'debug',
         VIGIL_MAX_ENVELOPE_BYTES: '1048576',
         VIGIL_RATE_LIMIT_PER_MINUTE: '0',
+        VIGIL_GRAPHQL_RATE_LIMIT_PER_MINUTE: '120',
         NODE_ENV: 'development',
       }),
     ).toEqual({
@@ -75,6 +78,7 @@ describe('loadConfig', () => {
       logLevel: 'debug',
       maxEnvelopeBytes: 1_048_576,
       rateLimitPerMinute: 0,
+      graphqlRateLimitPerMinute: 120,
       development: true,
     });
     expect(loadConfig({ DATABASE_URL: 'postgres://localhost/vigil' }).databaseUrl).toBe(
@@ -117,6 +121,7 @@ describe('loadConfig', () => {
     ['VIGIL_MAX_ENVELOPE_BYTES', '0', /^VIGIL_MAX_ENVELOPE_BYTES: Too small/],
     ['VIGIL_RATE_LIMIT_PER_MINUTE', '-5', /^VIGIL_RATE_LIMIT_PER_MINUTE: Too small/],
     ['VIGIL_RATE_LIMIT_PER_MINUTE', 'many', /^VIGIL_RATE_LIMIT_PER_MINUTE: .*NaN/],
+    ['VIGIL_GRAPHQL_RATE_LIMIT_PER_MINUTE', '1.5', /^VIGIL_GRAPHQL_RATE_LIMIT_PER_MINUTE: .*int/],
   ])('rejects %s=%s', (name, value, expected) => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);

@@ -5,6 +5,11 @@ import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { Config } from '../config.ts';
 import { PrismaClient } from '../generated/prisma/client.ts';
+import {
+  createLocalNotifications,
+  createPostgresNotifications,
+  type Notifications,
+} from './notify.ts';
 
 /** One connection used outside Prisma, for what Prisma's raw queries cannot do. */
 export interface SqlSession {
@@ -29,6 +34,8 @@ export interface Database {
    * and the ingest statement count use it.
    */
   onStatement(listener: (sql: string) => void): void;
+  /** Messages to every Vigil process on this database (src/db/notify.ts). */
+  readonly notifications: Notifications;
   close(): Promise<void>;
 }
 
@@ -95,10 +102,15 @@ function openPostgres(connectionString: string): Database {
   // An idle client that errors (server restart) must not crash the process; pg reconnects.
   pool.on('error', () => {});
   const { prisma, onStatement, report } = createPrisma(new PrismaPg(pool));
+  const notifications = createPostgresNotifications({
+    connectionString,
+    query: (sql, params) => pool.query(sql, params),
+  });
   return {
     kind: 'postgres',
     prisma,
     onStatement,
+    notifications,
     async transaction(fn) {
       const client = await pool.connect();
       let broken: Error | undefined;
@@ -126,6 +138,7 @@ function openPostgres(connectionString: string): Database {
       }
     },
     async close() {
+      await notifications.close();
       await prisma.$disconnect();
       await pool.end();
     },
@@ -136,14 +149,17 @@ async function openPglite(dataDir: string): Promise<Database> {
   if (dataDir !== 'memory://') mkdirSync(dataDir, { recursive: true });
   const pglite = await PGlite.create(dataDir === 'memory://' ? undefined : dataDir);
   const { prisma, onStatement, report } = createPrisma(new PrismaPGlite(pglite));
+  const notifications = createLocalNotifications();
   return {
     kind: 'pglite',
     prisma,
     onStatement,
+    notifications,
     transaction: (fn) => pglite.transaction((tx) => fn(reporting(pgliteSession(tx), report))),
     // PGlite is one in-process connection: lending it is just using it.
     withSession: (fn) => fn(pgliteSession(pglite)),
     async close() {
+      await notifications.close();
       await prisma.$disconnect();
       await pglite.close();
     },

@@ -1,4 +1,5 @@
 import type { Database } from '../db/client.ts';
+import { createApiTokenLoaders } from '../modules/api-tokens/api-token.loaders.ts';
 import { createEnvironmentLoaders } from '../modules/environments/environment.loaders.ts';
 import { createOrganizationLoaders } from '../modules/organizations/organization.loaders.ts';
 import { createProjectLoaders } from '../modules/projects/project.loaders.ts';
@@ -21,6 +22,7 @@ export function createLoaders(db: Database, now: Date, caches: SharedCaches) {
     ...createEnvironmentLoaders(db),
     ...createReleaseHealthLoaders(db, now, caches),
     ...createSessionsLoaders(db),
+    ...createApiTokenLoaders(db),
   };
 }
 

@@ -54,6 +54,7 @@ export async function startTestServer(
     VIGIL_ADMIN_TOKEN: ADMIN_TOKEN,
     LOG_LEVEL: 'silent',
     VIGIL_RATE_LIMIT_PER_MINUTE: '0',
+    VIGIL_GRAPHQL_RATE_LIMIT_PER_MINUTE: '0',
     ...options.config,
   });
   await bootstrap(db, config.adminToken);
