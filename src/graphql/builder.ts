@@ -59,8 +59,8 @@ async function resolveReadableNodes(
   resolveNodes: (ids: { id: string; typename: string }[]) => Promise<unknown[]>,
 ): Promise<unknown[]> {
   const allowed = await Promise.all(ids.map((id) => isAuthorized(ctx, { readNode: id })));
-  // The ids go on as the relay plugin parsed them, so each type's loadOne gets its own id shape.
-  const nodes = await resolveNodes(ids.filter((_id, i) => allowed[i]) as never);
-  let next = 0;
-  return allowed.map((ok) => (ok ? nodes[next++] : null));
+  // The relay plugin's resolveNodes loads the field's own ids whatever it is given, so the
+  // refused ones are loaded too and then dropped here.
+  const nodes = await resolveNodes(ids as never);
+  return nodes.map((node, i) => (allowed[i] ? node : null));
 }
