@@ -124,6 +124,10 @@ export function createApp({
     drain() {
       draining = true;
     },
+    /** Writes the `lastUsedAt` times noted since the last flush, now. */
+    async flushUsage() {
+      await Promise.all([tokenUsage.flush(), keyUsage.flush()]);
+    },
     /** Writes the last `lastUsedAt` times; call before closing the database. */
     async close() {
       tokenUsage.stop();

@@ -41,6 +41,8 @@ export interface TestServer {
   /** A new project of its own in the `default` organization, so tests never share rows. */
   createProject(platform?: string): Promise<TestProject>;
   envelopeUrl(project: { id: number; publicKey: string }): string;
+  /** Writes the noted `lastUsedAt` times now rather than at the next periodic flush. */
+  flushUsage(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -118,8 +120,10 @@ export async function startTestServer(
         dsn: buildDsn(url, publicKey, project.id),
       };
     },
+    flushUsage: () => app.flushUsage(),
     envelopeUrl: (project) => `${url}/api/${project.id}/envelope/?sentry_key=${project.publicKey}`,
     async close() {
+      await app.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await database.dispose();
