@@ -22,6 +22,9 @@ export interface Notifications {
   close(): Promise<void>;
 }
 
+/** `application_name` of the connection that LISTENs. */
+export const LISTENER_NAME = 'vigil-listen';
+
 const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
 
 function checkChannel(channel: string): void {
@@ -97,7 +100,11 @@ export function createPostgresNotifications(options: PostgresNotificationsOption
 
   const connect = (): Promise<void> => {
     connecting ??= (async () => {
-      const next = new pg.Client({ connectionString: options.connectionString });
+      // Named, so an operator (and the tests) can tell the listening connection apart.
+      const next = new pg.Client({
+        connectionString: options.connectionString,
+        application_name: LISTENER_NAME,
+      });
       const lost = (error?: Error) => {
         if (client !== next) return;
         client = undefined;
