@@ -19,6 +19,8 @@ export interface Notifications {
   readonly live: boolean;
   /** Calls `handler` whenever `live` changes, so caches can drop what they may have missed. */
   onLiveChange(handler: (live: boolean) => void): () => void;
+  /** Resolves once every channel subscribed so far is listened to (or the connection is down). */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ export function createLocalNotifications(): Notifications {
       return () => void events.off(channel, handler);
     },
     onLiveChange: () => () => {},
+    settled: async () => {},
     async close() {
       events.removeAllListeners();
     },
@@ -81,6 +84,8 @@ export function createPostgresNotifications(options: PostgresNotificationsOption
   let connecting: Promise<void> | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
   let wait = retryMs;
+  // LISTENs sent on the open connection, in order; `settled` waits for the last one.
+  let listening: Promise<unknown> = Promise.resolve();
 
   const setLive = (value: boolean) => {
     if (live === value) return;
@@ -157,8 +162,12 @@ export function createPostgresNotifications(options: PostgresNotificationsOption
       channels.set(channel, count + 1);
       if (count === 0) {
         // LISTEN twice is harmless: a connection still opening may have listed the channel too.
-        if (client) client.query(`LISTEN ${channel}`).catch((e: Error) => options.onError?.(e));
-        else if (!closed) void connect();
+        if (client) {
+          const current = client;
+          listening = listening
+            .then(() => current.query(`LISTEN ${channel}`))
+            .catch((e: Error) => options.onError?.(e));
+        } else if (!closed) void connect();
       }
       return () => {
         events.off(channel, handler);
@@ -173,6 +182,10 @@ export function createPostgresNotifications(options: PostgresNotificationsOption
     onLiveChange(handler) {
       liveHandlers.add(handler);
       return () => void liveHandlers.delete(handler);
+    },
+    async settled() {
+      await connecting;
+      await listening;
     },
     async close() {
       closed = true;

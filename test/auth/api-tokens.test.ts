@@ -216,5 +216,6 @@ describe('GraphQL rate limit per token', () => {
     } finally {
       await limited.close();
     }
-  });
+    // A server of its own: on PGlite under load, its set-up alone can take most of a minute.
+  }, 180_000);
 });
