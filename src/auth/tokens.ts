@@ -119,7 +119,9 @@ export function createTokenVerifier(
       kind: 'organization',
       tokenId: row.id,
       organizationId: row.organizationId,
-      scopes: new Set(row.scopes.filter((s): s is ApiScope => API_SCOPES.includes(s as ApiScope))),
+      scopes: new Set(
+        row.scopes.filter((s): s is ApiScope => (API_SCOPES as readonly string[]).includes(s)),
+      ),
     };
   };
 }

@@ -1,4 +1,4 @@
-import { API_SCOPES } from '../../auth/principal.ts';
+import { API_SCOPES, type ApiScope } from '../../auth/principal.ts';
 import { DISPLAY_PREFIX_LENGTH, generateOrgToken } from '../../auth/token-format.ts';
 import { API_TOKEN_CHANNEL, hashToken } from '../../auth/tokens.ts';
 import { builder } from '../../graphql/builder.ts';
@@ -13,7 +13,7 @@ export const ApiScopeEnum = builder.enumType('ApiScope', {
     ORG_ADMIN: {
       description: 'Every read, and managing its projects, DSN keys and API tokens.',
     },
-  } satisfies Record<(typeof API_SCOPES)[number], unknown>,
+  } satisfies Record<ApiScope, unknown>,
 });
 
 export const ApiTokenRef = builder.objectRef<ApiTokenRow>('ApiToken');
@@ -31,7 +31,9 @@ builder.node(ApiTokenRef, {
     name: t.exposeString('name'),
     scopes: t.field({
       type: [ApiScopeEnum],
-      resolve: (token) => token.scopes.filter((s) => API_SCOPES.includes(s as never)) as never,
+      // Stored as text; anything a later version dropped is left out rather than failing.
+      resolve: (token) =>
+        token.scopes.filter((s): s is ApiScope => (API_SCOPES as readonly string[]).includes(s)),
     }),
     prefix: t.exposeString('prefix', {
       description: 'The first characters of the secret, to tell tokens apart.',

@@ -1,3 +1,4 @@
+import type { Database } from '../../db/client.ts';
 import { builder } from '../../graphql/builder.ts';
 import { ForbiddenError, InvalidArgumentError, NotFoundError } from '../../graphql/errors.ts';
 import { PROJECT_KEY_CHANNEL } from '../../ingest/project-key.ts';
@@ -60,10 +61,7 @@ function keyId(id: { typename: string; id: string | number }): number {
 }
 
 /** Every process drops its cached answer for these keys now (src/ingest/project-key.ts). */
-async function announce(
-  db: { notifications: { publish(c: string, p: string): Promise<void> } },
-  keys: ProjectKeyRow[],
-) {
+async function announce(db: Database, keys: ProjectKeyRow[]) {
   for (const key of keys) await db.notifications.publish(PROJECT_KEY_CHANNEL, key.publicKey);
 }
 
