@@ -79,7 +79,11 @@ export async function runQueryBench(o: { releases: number; sessions: number; reu
   process.stdout.write(
     `query benchmark on PostgreSQL: ${sizes?.releases} releases, ${sizes?.sessions.toLocaleString('en-US')} sessions over 30 days (${reuse ? 'reused' : `seeded in ${((performance.now() - seedStart) / 1000).toFixed(0)} s`})\n`,
   );
-  const config = loadConfig({ VIGIL_ADMIN_TOKEN: ADMIN_TOKEN, LOG_LEVEL: 'warn' });
+  const config = loadConfig({
+    VIGIL_ADMIN_TOKEN: ADMIN_TOKEN,
+    VIGIL_GRAPHQL_RATE_LIMIT_PER_MINUTE: '0',
+    LOG_LEVEL: 'warn',
+  });
   const app = createApp({ config, db, log: createLogger('warn') });
   const server = createServer(app.handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -72,6 +72,7 @@ export async function startVigil(
         VIGIL_DATA_DIR: dataDir,
         VIGIL_ADMIN_TOKEN: ADMIN_TOKEN,
         VIGIL_RATE_LIMIT_PER_MINUTE: '0',
+        VIGIL_GRAPHQL_RATE_LIMIT_PER_MINUTE: '0',
         LOG_LEVEL: 'warn',
         ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATABASE_URL: '' }),
       },

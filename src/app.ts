@@ -6,7 +6,8 @@ import { createServerAdapter } from '@whatwg-node/server';
 import { createYoga } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { createTokenVerifier } from './auth/tokens.ts';
-import { useBearerAuth } from './auth/use-bearer-auth.ts';
+import { createUsageRecorder } from './auth/usage.ts';
+import { principalOf, useBearerAuth } from './auth/use-bearer-auth.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
 import { type Context, createContext } from './graphql/context.ts';
@@ -15,6 +16,9 @@ import { schema } from './graphql/schema.ts';
 import { useJsonRequests } from './graphql/use-json-requests.ts';
 import { useStringInputGuard } from './graphql/use-string-input-guard.ts';
 import { createEnvelopeRoute } from './ingest/envelope.route.ts';
+import { createRateLimiter } from './ingest/rate-limit.ts';
+import { updateApiTokensLastUsed } from './modules/api-tokens/api-token.queries.ts';
+import { updateProjectKeysLastUsed } from './modules/projects/project.queries.ts';
 import { createReleaseHealthCaches } from './modules/release-health/release-health.loaders.ts';
 import { persistedDashboardOperations } from './modules/sessions/dashboards.ts';
 
@@ -24,17 +28,34 @@ export interface AppOptions {
   log: Logger;
   /** @default () => new Date() */
   clock?: () => Date;
+  /** How often `lastUsedAt` of tokens and DSN keys is written. @default 60_000 */
+  usageFlushMs?: number;
 }
 
 /**
  * Vigil's HTTP surface as one fetch handler: the envelope endpoint, health probes and GraphQL.
  * It never listens and never reads the environment: main.ts and the tests do that.
  */
-export function createApp({ config, db, log, clock = () => new Date() }: AppOptions) {
+export function createApp({
+  config,
+  db,
+  log,
+  clock = () => new Date(),
+  usageFlushMs = 60_000,
+}: AppOptions) {
   const publicUrl = config.publicUrl ?? `http://${hostForUrl(config.host)}:${config.port}`;
   let draining = false;
   const persistedOperations = persistedDashboardOperations();
   const caches = createReleaseHealthCaches();
+  const onUsageError = (err: unknown) => log.warn({ err }, 'lastUsedAt could not be written');
+  const tokenUsage = createUsageRecorder((ids, at) => updateApiTokensLastUsed(db, ids, at), {
+    intervalMs: usageFlushMs,
+    onError: onUsageError,
+  });
+  const keyUsage = createUsageRecorder((ids, at) => updateProjectKeysLastUsed(db, ids, at), {
+    intervalMs: usageFlushMs,
+    onError: onUsageError,
+  });
 
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
@@ -62,6 +83,7 @@ export function createApp({ config, db, log, clock = () => new Date() }: AppOpti
       createContext(
         { db, publicUrl, log, clock, caches },
         request.headers.get('x-request-id') ?? randomUUID(),
+        principalOf(request),
       ),
     plugins: [
       // Bodies a browser may send cross-site without a preflight are refused (415), and a GET
@@ -69,7 +91,10 @@ export function createApp({ config, db, log, clock = () => new Date() }: AppOpti
       useJsonRequests(),
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
       // Auth first: an unauthenticated request learns nothing about persisted ids.
-      useBearerAuth(createTokenVerifier(db, config.adminToken)),
+      useBearerAuth(
+        createTokenVerifier(db, config.adminToken, { clock, usage: tokenUsage }),
+        createRateLimiter(config.graphqlRateLimitPerMinute),
+      ),
       // Abusive documents (deep nesting, alias floods, huge costs) are refused before they run.
       // Limits sit well above the deepest dashboard document (depth 8).
       EnvelopArmorPlugin({
@@ -93,6 +118,7 @@ export function createApp({ config, db, log, clock = () => new Date() }: AppOpti
     clock,
     config,
     onStored: (projectId) => caches.projectDay.invalidate(projectId),
+    onKeyUse: (keyId, at) => keyUsage.touch(keyId, at),
   });
 
   const handle = async (request: Request): Promise<Response> => {
@@ -120,6 +146,16 @@ export function createApp({ config, db, log, clock = () => new Date() }: AppOpti
     /** Readiness answers 503 from now on, so a load balancer stops sending traffic. */
     drain() {
       draining = true;
+    },
+    /** Writes the `lastUsedAt` times noted since the last flush, now. */
+    async flushUsage() {
+      await Promise.all([tokenUsage.flush(), keyUsage.flush()]);
+    },
+    /** Writes the last `lastUsedAt` times; call before closing the database. */
+    async close() {
+      tokenUsage.stop();
+      keyUsage.stop();
+      await Promise.all([tokenUsage.flush(), keyUsage.flush()]);
     },
   };
 }

@@ -60,6 +60,13 @@ const envSchema = z.object({
         'Comma-separated origins whose pages may call GraphQL from a browser (CORS, never with credentials); none by default',
       ),
   ),
+  VIGIL_GRAPHQL_RATE_LIMIT_PER_MINUTE: optional(
+    z.coerce
+      .number()
+      .int()
+      .nonnegative()
+      .describe('GraphQL requests per API token per minute before 429; 0 disables'),
+  ),
   NODE_ENV: optional(z.string()),
 });
 
@@ -93,6 +100,8 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Origins allowed to call GraphQL from a browser. @default [] (none) */
   corsOrigins: string[];
+  /** @default 600 */
+  graphqlRateLimitPerMinute: number;
   /** Shows error details in GraphQL responses; only when NODE_ENV=development. */
   development: boolean;
 }
@@ -124,6 +133,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxEnvelopeBytes: e.VIGIL_MAX_ENVELOPE_BYTES ?? 100 * 1024 * 1024,
     rateLimitPerMinute: e.VIGIL_RATE_LIMIT_PER_MINUTE ?? 6000,
     corsOrigins: e.VIGIL_CORS_ORIGINS ?? [],
+    graphqlRateLimitPerMinute: e.VIGIL_GRAPHQL_RATE_LIMIT_PER_MINUTE ?? 600,
     development: e.NODE_ENV === 'development',
   };
 }

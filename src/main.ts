@@ -73,6 +73,7 @@ async function main() {
     server.close(async () => {
       clearInterval(prune);
       await adoption.stop();
+      await app.close();
       await db.close();
       log.info('stopped');
       process.exit(0);

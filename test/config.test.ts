@@ -12,6 +12,7 @@ const VARIABLES = [
   'VIGIL_MAX_ENVELOPE_BYTES',
   'VIGIL_RATE_LIMIT_PER_MINUTE',
   'VIGIL_CORS_ORIGINS',
+  'VIGIL_GRAPHQL_RATE_LIMIT_PER_MINUTE',
   'NODE_ENV',
 ];
 
@@ -40,6 +41,7 @@ describe('loadConfig', () => {
       maxEnvelopeBytes: 100 * 1024 * 1024,
       rateLimitPerMinute: 6000,
       corsOrigins: [],
+      graphqlRateLimitPerMinute: 600,
       development: false,
     });
   });
@@ -66,6 +68,7 @@ describe('loadConfig', () => {
         VIGIL_MAX_ENVELOPE_BYTES: '1048576',
         VIGIL_RATE_LIMIT_PER_MINUTE: '0',
         VIGIL_CORS_ORIGINS: 'https://app.example.com, http://localhost:3000/',
+        VIGIL_GRAPHQL_RATE_LIMIT_PER_MINUTE: '120',
         NODE_ENV: 'development',
       }),
     ).toEqual({
@@ -79,6 +82,7 @@ describe('loadConfig', () => {
       maxEnvelopeBytes: 1_048_576,
       rateLimitPerMinute: 0,
       corsOrigins: ['https://app.example.com', 'http://localhost:3000'],
+      graphqlRateLimitPerMinute: 120,
       development: true,
     });
     expect(loadConfig({ DATABASE_URL: 'postgres://localhost/vigil' }).databaseUrl).toBe(
@@ -127,6 +131,7 @@ describe('loadConfig', () => {
       'https://app.example.com,https://app.example.com/path',
       /^VIGIL_CORS_ORIGINS: "https:\/\/app.example.com\/path" is not an origin/,
     ],
+    ['VIGIL_GRAPHQL_RATE_LIMIT_PER_MINUTE', '1.5', /^VIGIL_GRAPHQL_RATE_LIMIT_PER_MINUTE: .*int/],
   ])('rejects %s=%s', (name, value, expected) => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);

@@ -7,6 +7,11 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { Config } from '../config.ts';
 import { PrismaClient } from '../generated/prisma/client.ts';
 import { DURABLE_START_PARAMS, DurableNodeFS, syncTree } from './durable-node-fs.ts';
+import {
+  createLocalNotifications,
+  createPostgresNotifications,
+  type Notifications,
+} from './notify.ts';
 
 /** One connection used outside Prisma, for what Prisma's raw queries cannot do. */
 export interface SqlSession {
@@ -31,6 +36,8 @@ export interface Database {
    * and the ingest statement count use it.
    */
   onStatement(listener: (sql: string) => void): void;
+  /** Messages to every Vigil process on this database (src/db/notify.ts). */
+  readonly notifications: Notifications;
   close(): Promise<void>;
 }
 
@@ -128,6 +135,10 @@ function openPostgres(connectionString: string, onError: (error: Error) => void)
   const { prisma, onStatement, report } = createPrisma(
     new PrismaPg(pool, { onConnectionError: onError }),
   );
+  const notifications = createPostgresNotifications({
+    connectionString,
+    query: (sql, params) => pool.query(sql, params),
+  });
 
   /**
    * Checks out a client for `fn`. While checked out, its connection's errors are pg's unhandled
@@ -174,6 +185,7 @@ function openPostgres(connectionString: string, onError: (error: Error) => void)
     kind: 'postgres',
     prisma,
     onStatement,
+    notifications,
     async transaction(fn) {
       for (let attempt = 1; ; attempt += 1) {
         try {
@@ -185,6 +197,7 @@ function openPostgres(connectionString: string, onError: (error: Error) => void)
     },
     withSession: (fn) => lend((client) => fn(pgSession(client))),
     async close() {
+      await notifications.close();
       await prisma.$disconnect();
       await pool.end();
     },
@@ -200,14 +213,17 @@ function isConflict(error: unknown): boolean {
 async function openPglite(dataDir: string): Promise<Database> {
   const pglite = dataDir === 'memory://' ? await PGlite.create() : await openDurablePglite(dataDir);
   const { prisma, onStatement, report } = createPrisma(new PrismaPGlite(pglite));
+  const notifications = createLocalNotifications();
   return {
     kind: 'pglite',
     prisma,
     onStatement,
+    notifications,
     transaction: (fn) => pglite.transaction((tx) => fn(reporting(pgliteSession(tx), report))),
     // PGlite is one in-process connection: lending it is just using it.
     withSession: (fn) => fn(pgliteSession(pglite)),
     async close() {
+      await notifications.close();
       await prisma.$disconnect();
       await pglite.close();
     },

@@ -1,23 +1,49 @@
 import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { DateTimeResolver, NonNegativeIntResolver } from 'graphql-scalars';
+import { type AuthScopes, createAuthScopes, type GlobalId } from './auth-scopes.ts';
+import { isAuthorized } from './authorized.ts';
 import type { Context } from './context.ts';
-import { BaseError } from './errors.ts';
+import { BaseError, ForbiddenError } from './errors.ts';
 
 /** The one schema builder. Domain types live in src/modules/*\/*.schema.ts. */
 export const builder = new SchemaBuilder<{
   Context: Context;
   DefaultFieldNullability: false;
+  AuthScopes: AuthScopes;
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     NonNegativeInt: { Input: number; Output: number };
   };
 }>({
-  plugins: [ErrorsPlugin, RelayPlugin],
+  // Errors first, so a refused mutation becomes its ForbiddenError union member; relay before
+  // scope-auth, so authScopes functions receive parsed global ids.
+  plugins: [ErrorsPlugin, RelayPlugin, ScopeAuthPlugin],
   defaultFieldNullability: false,
-  relay: { clientMutationId: 'omit', cursorType: 'String' },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    // A node outside the token's organizations reads as null, exactly as an unknown id does.
+    nodeQueryOptions: {
+      authScopes: (_root, { id }) => ({ readNode: id }),
+      unauthorizedResolver: () => null as never,
+    },
+    // Each id is checked with the same scope, and the ones the token may not read become null.
+    nodesQueryOptions: {
+      authScopes: { authenticated: true },
+      resolve: (_root, { ids }, ctx, _info, resolveNodes) =>
+        resolveReadableNodes(ids, ctx, resolveNodes),
+    },
+  },
   errors: { defaultTypes: [BaseError] },
+  scopeAuth: {
+    authScopes: createAuthScopes,
+    // Scope parameters built per field (global ids) are cached by value, not by identity.
+    cacheKey: (value) => (typeof value === 'object' ? JSON.stringify(value) : value),
+    unauthorizedError: () => new ForbiddenError(),
+  },
 });
 
 builder.addScalarType('DateTime', DateTimeResolver);
@@ -25,3 +51,16 @@ builder.addScalarType('NonNegativeInt', NonNegativeIntResolver);
 
 builder.queryType({});
 builder.mutationType({});
+
+/** Query.nodes: the ids the token may not read answer null, as unknown ids do. */
+async function resolveReadableNodes(
+  ids: GlobalId[],
+  ctx: Context,
+  resolveNodes: (ids: { id: string; typename: string }[]) => Promise<unknown[]>,
+): Promise<unknown[]> {
+  const allowed = await Promise.all(ids.map((id) => isAuthorized(ctx, { readNode: id })));
+  // The relay plugin's resolveNodes loads the field's own ids whatever it is given, so the
+  // refused ones are loaded too and then dropped here.
+  const nodes = await resolveNodes(ids as never);
+  return nodes.map((node, i) => (allowed[i] ? node : null));
+}

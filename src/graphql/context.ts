@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Principal } from '../auth/principal.ts';
 import type { Database } from '../db/client.ts';
 import { createLoaders, type Loaders, type SharedCaches } from './loaders.ts';
 
@@ -6,6 +7,8 @@ export interface Context {
   db: Database;
   loaders: Loaders;
   requestId: string;
+  /** Who sent the request's token; authScopes (auth-scopes.ts) decide with it, resolvers don't. */
+  principal: Principal;
   /** The request's "now", taken once so every field of a response agrees on time windows. */
   now: Date;
   /** Base URL SDKs reach Vigil at, for DSNs. */
@@ -22,12 +25,17 @@ export interface ServerContext {
 }
 
 /** Builds the per-request context; yoga calls it once for every operation. */
-export function createContext(server: ServerContext, requestId: string): Context {
+export function createContext(
+  server: ServerContext,
+  requestId: string,
+  principal: Principal,
+): Context {
   const now = server.clock();
   return {
     db: server.db,
     loaders: createLoaders(server.db, now, server.caches),
     requestId,
+    principal,
     now,
     publicUrl: server.publicUrl,
     log: server.log.child({ requestId }),

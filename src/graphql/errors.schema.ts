@@ -1,5 +1,11 @@
 import { builder } from './builder.ts';
-import { BaseError, InvalidArgumentError, NotFoundError, SlugTakenError } from './errors.ts';
+import {
+  BaseError,
+  ForbiddenError,
+  InvalidArgumentError,
+  NotFoundError,
+  SlugTakenError,
+} from './errors.ts';
 
 export const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
   description: 'An expected failure: the operation did nothing, and `message` says why.',
@@ -29,4 +35,10 @@ builder.objectType(SlugTakenError, {
   name: 'SlugTakenError',
   interfaces: [ErrorInterface],
   fields: (t) => ({ slug: t.exposeString('slug') }),
+});
+
+builder.objectType(ForbiddenError, {
+  name: 'ForbiddenError',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ code: t.exposeString('code', { description: 'Always FORBIDDEN.' }) }),
 });

@@ -32,3 +32,15 @@ export class SlugTakenError extends BaseError {
     super(`The slug "${slug}" is already taken.`);
   }
 }
+
+/**
+ * The token may not do this. Said the same way whether or not the target exists, so that a
+ * token learns nothing about other organizations.
+ */
+export class ForbiddenError extends BaseError {
+  override name = 'ForbiddenError';
+  readonly code = 'FORBIDDEN';
+  constructor() {
+    super('This token is not allowed to do that.');
+  }
+}

@@ -1,4 +1,5 @@
 import type { Database } from '../db/client.ts';
+import { createApiTokenLoaders } from '../modules/api-tokens/api-token.loaders.ts';
 import { createEnvironmentLoaders } from '../modules/environments/environment.loaders.ts';
 import { createIngestStatsLoaders } from '../modules/ingest-stats/ingest-stats.loaders.ts';
 import { createOrganizationLoaders } from '../modules/organizations/organization.loaders.ts';
@@ -23,6 +24,7 @@ export function createLoaders(db: Database, now: Date, caches: SharedCaches) {
     ...createReleaseHealthLoaders(db, now, caches),
     ...createSessionsLoaders(db),
     ...createIngestStatsLoaders(db),
+    ...createApiTokenLoaders(db),
   };
 }
 

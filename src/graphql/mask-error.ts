@@ -3,7 +3,7 @@ import { createGraphQLError, maskError as yogaMaskError } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../db/unavailable.ts';
-import { InvalidArgumentError } from './errors.ts';
+import { ForbiddenError, InvalidArgumentError } from './errors.ts';
 
 /**
  * Turns the known causes of unexpected errors into clear codes, and hides everything else
@@ -16,6 +16,10 @@ export function createMaskError(log: Logger, development: boolean) {
       return createGraphQLError(original.message, {
         extensions: { code: 'BAD_USER_INPUT', field: original.field },
       });
+    }
+    // Outside mutations (whose unions carry ForbiddenError), a refused field is an error here.
+    if (original instanceof ForbiddenError) {
+      return createGraphQLError(original.message, { extensions: { code: 'FORBIDDEN' } });
     }
     if (original instanceof z.ZodError) {
       return createGraphQLError(z.prettifyError(original), {

@@ -7,6 +7,7 @@ import '../modules/release-health/health.schema.ts';
 import '../modules/release-health/release-health.schema.ts';
 import '../modules/sessions/sessions.schema.ts';
 import '../modules/ingest-stats/ingest-stats.schema.ts';
+import '../modules/api-tokens/api-token.schema.ts';
 import { builder } from './builder.ts';
 
 /** The whole API. Only app.ts and scripts import this file. */

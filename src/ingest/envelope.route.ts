@@ -40,6 +40,8 @@ export interface EnvelopeRouteOptions {
   config: Pick<Config, 'maxEnvelopeBytes' | 'rateLimitPerMinute'>;
   /** Called once an envelope's sessions are committed, e.g. to drop cached numbers. */
   onStored?: (projectId: number) => void;
+  /** Told of each accepted DSN key, for its `lastUsedAt`. */
+  onKeyUse?: (keyId: number, at: Date) => void;
   /** Writes a shared transaction's envelopes. The benchmark swaps it to measure all but storage. */
   store?: (batches: ResolvedBatch[]) => Promise<void>;
 }
@@ -50,9 +52,10 @@ export function createEnvelopeRoute({
   clock,
   config,
   onStored,
+  onKeyUse,
   store = (batches) => storeEnvelopes(db, batches),
 }: EnvelopeRouteOptions) {
-  const checkKey = createKeyChecker(db);
+  const checkKey = createKeyChecker(db, { clock, onUse: onKeyUse });
   const resolveDimensions = createDimensionResolver(db);
   const rateLimit = createRateLimiter(config.rateLimitPerMinute);
   const writer = createSessionWriter(
@@ -92,7 +95,7 @@ export function createEnvelopeRoute({
       const key = (fromRequest.key ?? dsnKey) as string;
       auth ??= await checkKey(key, projectId);
       if (!auth.ok) return reply(auth.status, { detail: auth.detail });
-      const wait = rateLimit(key);
+      const wait = rateLimit(key, auth.rateLimitPerMinute ?? undefined);
       if (wait > 0) {
         return reply(
           429,

@@ -42,6 +42,8 @@ export interface TestServer {
   /** A new project of its own in the `default` organization, so tests never share rows. */
   createProject(platform?: string): Promise<TestProject>;
   envelopeUrl(project: { id: number; publicKey: string }): string;
+  /** Writes the noted `lastUsedAt` times now rather than at the next periodic flush. */
+  flushUsage(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -55,6 +57,7 @@ export async function startTestServer(
     VIGIL_ADMIN_TOKEN: ADMIN_TOKEN,
     LOG_LEVEL: 'silent',
     VIGIL_RATE_LIMIT_PER_MINUTE: '0',
+    VIGIL_GRAPHQL_RATE_LIMIT_PER_MINUTE: '0',
     ...options.config,
   });
   await bootstrap(db, config.adminToken);
@@ -118,8 +121,10 @@ export async function startTestServer(
         dsn: buildDsn(url, publicKey, project.id),
       };
     },
+    flushUsage: () => app.flushUsage(),
     envelopeUrl: (project) => `${url}/api/${project.id}/envelope/?sentry_key=${project.publicKey}`,
     async close() {
+      await app.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await database.dispose();

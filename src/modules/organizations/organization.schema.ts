@@ -1,5 +1,6 @@
+import { keepAuthorized } from '../../graphql/authorized.ts';
 import { builder } from '../../graphql/builder.ts';
-import { InvalidArgumentError, SlugTakenError } from '../../graphql/errors.ts';
+import { ForbiddenError, InvalidArgumentError, SlugTakenError } from '../../graphql/errors.ts';
 import { parseSlugAndName, SLUG_RULE } from '../slug.ts';
 import {
   insertOrganization,
@@ -11,6 +12,7 @@ export const OrganizationRef = builder.objectRef<OrganizationRow>('Organization'
 
 builder.node(OrganizationRef, {
   description: 'A tenant: it owns projects and releases.',
+  authScopes: (org) => ({ readOrganization: org.id }),
   id: { resolve: (org) => org.id, parse: parseIntId },
   loadOne: (id, ctx) => ctx.loaders.organizationById.load(id),
   fields: (t) => ({
@@ -23,13 +25,20 @@ builder.node(OrganizationRef, {
 builder.queryFields((t) => ({
   organizations: t.field({
     type: [OrganizationRef],
-    description: 'Every organization, by slug.',
-    resolve: (_root, _args, ctx) => selectOrganizations(ctx.db),
+    description: 'Every organization the token may read, by slug.',
+    authScopes: { authenticated: true },
+    resolve: async (_root, _args, ctx) =>
+      keepAuthorized(ctx, await selectOrganizations(ctx.db), (org) => ({
+        readOrganization: org.id,
+      })),
   }),
   organization: t.field({
     type: OrganizationRef,
     nullable: true,
     args: { slug: t.arg.string({ required: true }) },
+    // Outside the token's organizations the answer is null, as for a slug that does not exist.
+    authScopes: (_root, { slug }) => ({ readOrganizationSlug: slug }),
+    unauthorizedResolver: () => null,
     resolve: (_root, { slug }, ctx) => ctx.loaders.organizationBySlug.load(slug),
   }),
 }));
@@ -45,8 +54,10 @@ builder.mutationField('createOrganization', (t) =>
   t.field({
     type: OrganizationRef,
     args: { input: t.arg({ type: CreateOrganizationInput, required: true }) },
+    description: 'Only the instance admin token creates organizations.',
+    authScopes: { instanceAdmin: true },
     errors: {
-      types: [InvalidArgumentError, SlugTakenError],
+      types: [ForbiddenError, InvalidArgumentError, SlugTakenError],
       result: { name: 'CreateOrganizationSuccess' },
       union: { name: 'CreateOrganizationResult' },
       dataField: { name: 'organization' },

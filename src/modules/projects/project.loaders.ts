@@ -4,6 +4,7 @@ import { groupBy } from '../../graphql/group-by.ts';
 import {
   type ProjectKeyRow,
   type ProjectRow,
+  selectProjectKeysByIds,
   selectProjectKeysByProjectIds,
   selectProjectsByIds,
   selectProjectsByOrganizationIds,
@@ -42,6 +43,13 @@ export function createProjectLoaders(db: Database) {
         return ids.map((id) => rows.get(id) ?? []);
       },
       { name: 'projectsByOrganizationId' },
+    ),
+    projectKeyById: new DataLoader<number, ProjectKeyRow | null>(
+      async (ids) => {
+        const byId = new Map((await selectProjectKeysByIds(db, ids)).map((k) => [k.id, k]));
+        return ids.map((id) => byId.get(id) ?? null);
+      },
+      { name: 'projectKeyById' },
     ),
     projectKeysByProjectId: new DataLoader<number, ProjectKeyRow[]>(
       async (ids) => {

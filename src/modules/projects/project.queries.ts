@@ -67,3 +67,66 @@ export async function insertProject(
     return project;
   });
 }
+
+export function selectProjectKeysByIds(db: Database, ids: readonly number[]) {
+  return db.prisma.projectKey.findMany({ where: { id: { in: [...ids] } } });
+}
+
+export function insertProjectKey(
+  db: Database,
+  input: { projectId: number; publicKey: string; rateLimitPerMinute: number | null },
+): Promise<ProjectKeyRow> {
+  return db.prisma.projectKey.create({ data: input });
+}
+
+/** @returns the key, or null when unknown. Deactivating twice changes nothing more. */
+export async function updateProjectKeyDeactivated(
+  db: Database,
+  id: number,
+): Promise<ProjectKeyRow | null> {
+  await db.prisma.projectKey.updateMany({ where: { id }, data: { isActive: false } });
+  return db.prisma.projectKey.findUnique({ where: { id } });
+}
+
+/**
+ * A new key for the same project, and an end for the old one, in one transaction.
+ * @returns both keys, or null when the old one is unknown.
+ */
+export function rotateProjectKeyRows(
+  db: Database,
+  input: { id: number; publicKey: string; endsAt: Date; rateLimitPerMinute?: number | null },
+): Promise<{ key: ProjectKeyRow; previousKey: ProjectKeyRow } | null> {
+  return db.prisma.$transaction(async (tx) => {
+    const old = await tx.projectKey.findUnique({ where: { id: input.id } });
+    if (!old) return null;
+    const key = await tx.projectKey.create({
+      data: {
+        projectId: old.projectId,
+        publicKey: input.publicKey,
+        rateLimitPerMinute:
+          input.rateLimitPerMinute === undefined
+            ? old.rateLimitPerMinute
+            : input.rateLimitPerMinute,
+      },
+    });
+    // An earlier end stays: a rotation never lengthens an old key's life.
+    const endsAt = old.expiresAt && old.expiresAt < input.endsAt ? old.expiresAt : input.endsAt;
+    const previousKey = await tx.projectKey.update({
+      where: { id: old.id },
+      data: { expiresAt: endsAt },
+    });
+    return { key, previousKey };
+  });
+}
+
+/** Writes the newest use of many keys in one statement (src/auth/usage.ts batches them). */
+export function updateProjectKeysLastUsed(db: Database, ids: number[], times: Date[]) {
+  return db.prisma.$executeRawUnsafe(
+    `/* updateProjectKeysLastUsed */
+     UPDATE project_key k SET last_used_at = u.at
+     FROM unnest($1::int[], $2::timestamptz[]) AS u(id, at)
+     WHERE k.id = u.id AND (k.last_used_at IS NULL OR k.last_used_at < u.at)`,
+    ids,
+    times,
+  );
+}

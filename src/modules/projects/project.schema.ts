@@ -1,27 +1,22 @@
 import { builder } from '../../graphql/builder.ts';
-import { InvalidArgumentError, NotFoundError, SlugTakenError } from '../../graphql/errors.ts';
+import {
+  ForbiddenError,
+  InvalidArgumentError,
+  NotFoundError,
+  SlugTakenError,
+} from '../../graphql/errors.ts';
 import { OrganizationRef, parseIntId } from '../organizations/organization.schema.ts';
 import { parseSlugAndName, SLUG_RULE } from '../slug.ts';
 import { buildDsn } from './dsn.ts';
-import { insertProject, type ProjectKeyRow, type ProjectRow } from './project.queries.ts';
+import { insertProject, type ProjectRow } from './project.queries.ts';
+import { ProjectKeyRef } from './project-key.schema.ts';
 import { newPublicKey } from './public-key.ts';
 
 export const ProjectRef = builder.objectRef<ProjectRow>('Project');
 
-const ProjectKeyRef = builder.objectRef<ProjectKeyRow>('ProjectKey').implement({
-  description: 'A client key: SDKs authenticate with its public key, which their DSN carries.',
-  fields: (t) => ({
-    publicKey: t.exposeString('publicKey'),
-    isActive: t.exposeBoolean('isActive'),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    dsn: t.string({
-      resolve: (key, _args, ctx) => buildDsn(ctx.publicUrl, key.publicKey, key.projectId),
-    }),
-  }),
-});
-
 builder.node(ProjectRef, {
   description: 'An application that reports sessions; `projectId` is the number in its DSN.',
+  authScopes: (project) => ({ readOrganization: project.organizationId }),
   id: { resolve: (project) => project.id, parse: parseIntId },
   loadOne: (id, ctx) => ctx.loaders.projectById.load(id),
   fields: (t) => ({
@@ -48,10 +43,13 @@ builder.node(ProjectRef, {
     }),
     dsn: t.string({
       nullable: true,
-      description: 'The DSN of the oldest active key; null when every key is revoked.',
+      description:
+        'The DSN of the oldest active key that is not being rotated out; null when every key is revoked.',
       resolve: async (project, _args, ctx) => {
-        const keys = await ctx.loaders.projectKeysByProjectId.load(project.id);
-        const key = keys.find((k) => k.isActive);
+        const keys = (await ctx.loaders.projectKeysByProjectId.load(project.id)).filter(
+          (k) => k.isActive && (!k.expiresAt || k.expiresAt > ctx.now),
+        );
+        const key = keys.find((k) => !k.expiresAt) ?? keys[0];
         return key ? buildDsn(ctx.publicUrl, key.publicKey, project.id) : null;
       },
     }),
@@ -73,6 +71,9 @@ builder.queryField('project', (t) =>
       organizationSlug: t.arg.string({ required: true }),
       slug: t.arg.string({ required: true }),
     },
+    // Outside the token's organizations the answer is null, as for a project that does not exist.
+    authScopes: (_root, args) => ({ readOrganizationSlug: args.organizationSlug }),
+    unauthorizedResolver: () => null,
     resolve: (_root, args, ctx) =>
       ctx.loaders.projectBySlugs.load({ organizationSlug: args.organizationSlug, slug: args.slug }),
   }),
@@ -93,8 +94,9 @@ builder.mutationField('createProject', (t) =>
   t.field({
     type: ProjectRef,
     args: { input: t.arg({ type: CreateProjectInput, required: true }) },
+    authScopes: (_root, { input }) => ({ administerOrganizationSlug: input.organizationSlug }),
     errors: {
-      types: [InvalidArgumentError, NotFoundError, SlugTakenError],
+      types: [ForbiddenError, InvalidArgumentError, NotFoundError, SlugTakenError],
       result: { name: 'CreateProjectSuccess' },
       union: { name: 'CreateProjectResult' },
       dataField: { name: 'project' },

@@ -25,6 +25,7 @@ export const ReleaseSortEnum = builder.enumType('ReleaseSort', {
 builder.node(ReleaseRef, {
   description:
     'A version of an app. Reached through a project, its health and bounds are that project’s; through node(id), every project’s.',
+  authScopes: (r) => ({ readOrganization: r.row.organizationId }),
   id: { resolve: (r) => r.row.id, parse: parseIntId },
   loadOne: async (id, ctx) => {
     const row = await ctx.loaders.releaseById.load(id);

@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type Database, openDatabase } from '../../src/db/client.ts';
+import { waitFor } from '../auth/access-support.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+
+// db.notifications: publish/subscribe between everything on one database (src/db/notify.ts).
+
+let database: TestDatabase;
+/** A second handle on the same database: its own pool and listener on PostgreSQL. */
+let other: Database;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  other = database.url
+    ? await openDatabase({ databaseUrl: database.url, dataDir: '' })
+    : database.db;
+}, 60_000);
+
+afterAll(async () => {
+  if (other !== database?.db) await other?.close();
+  await database?.dispose();
+});
+
+describe('notifications', () => {
+  test('a message published on one handle reaches subscribers of every handle, in order', async () => {
+    const seen: string[] = [];
+    const stop = other.notifications.subscribe('test_channel', (payload) => seen.push(payload));
+    await waitFor(async () => other.notifications.live);
+    await other.notifications.settled();
+    await database.db.notifications.publish('test_channel', 'one');
+    await database.db.notifications.publish('test_channel', 'two');
+    await waitFor(async () => seen.length === 2);
+    expect(seen).toEqual(['one', 'two']);
+    stop();
+  });
+
+  test('after unsubscribing, a handler hears nothing more', async () => {
+    const gone: string[] = [];
+    const barrier: string[] = [];
+    const stop = other.notifications.subscribe('test_gone', (payload) => gone.push(payload));
+    other.notifications.subscribe('test_barrier', (payload) => barrier.push(payload));
+    await waitFor(async () => other.notifications.live);
+    await other.notifications.settled();
+    await database.db.notifications.publish('test_gone', 'before');
+    await waitFor(async () => gone.length === 1);
+    stop();
+    await database.db.notifications.publish('test_gone', 'after');
+    // Messages arrive in order: once the barrier is heard, "after" would have been too.
+    await database.db.notifications.publish('test_barrier', 'done');
+    await waitFor(async () => barrier.length === 1);
+    expect(gone).toEqual(['before']);
+  });
+
+  test.for(['Upper', 'semi;colon', 'a b', ''])('refuses the channel name %j', async (channel) => {
+    expect(() => database.db.notifications.subscribe(channel, () => {})).toThrow(/channel/);
+    await expect(database.db.notifications.publish(channel, 'x')).rejects.toThrow(/channel/);
+  });
+});
