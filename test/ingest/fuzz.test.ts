@@ -245,16 +245,31 @@ async function send(envelope: GeneratedEnvelope): Promise<number> {
       : envelope.key === 'wrong'
         ? `${path}?sentry_key=${wrongKey}`
         : path;
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-sentry-envelope',
-      ...(envelope.encoding === 'identity' ? {} : { 'content-encoding': envelope.encoding }),
-    },
-    body: Uint8Array.from(encode[envelope.encoding](Buffer.from(body, 'latin1'))),
-  });
-  await response.arrayBuffer();
-  return response.status;
+  const bytes = Uint8Array.from(encode[envelope.encoding](Buffer.from(body, 'latin1')));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-sentry-envelope',
+          ...(envelope.encoding === 'identity' ? {} : { 'content-encoding': envelope.encoding }),
+        },
+        body: bytes,
+      });
+      await response.arrayBuffer();
+      return response.status;
+    } catch (error) {
+      // A kept-alive connection the server closed as it was reused (the busy database's pauses
+      // pass Node's 5 s keep-alive): sent again, as an SDK would. Sessions count once by sid,
+      // aggregates by digest, so a resend cannot change the totals.
+      if (attempt === 3 || !isConnectionReset(error)) throw error;
+    }
+  }
+}
+
+function isConnectionReset(error: unknown): boolean {
+  const code = (error as { cause?: { code?: string } }).cause?.code;
+  return code === 'ECONNRESET' || code === 'UND_ERR_SOCKET';
 }
 
 async function totals(): Promise<Counted> {
@@ -291,7 +306,7 @@ describe('hostile envelopes, generated', () => {
   test('never get a 5xx, count exactly the valid sessions, and leave GraphQL answering', async () => {
     let sent = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(envelopeArb, { minLength: 1, maxLength: 24 }), async (batch) => {
+      fc.asyncProperty(fc.array(envelopeArb, { minLength: 12, maxLength: 28 }), async (batch) => {
         const before = await totals();
         const statuses = await Promise.all(batch.map(send));
         sent += batch.length;
@@ -316,9 +331,9 @@ describe('hostile envelopes, generated', () => {
           sessions: expected.sessions,
         });
       }),
-      // Seeded, so a failure replays; sized for a busy two-core CI (about 1,500 envelopes).
-      { numRuns: 120, seed: 9, endOnFailure: true },
+      // Seeded, so a failure replays; sized for a busy two-core CI (about 2,000 envelopes).
+      { numRuns: 100, seed: 9, endOnFailure: true },
     );
-    expect(sent).toBeGreaterThan(1000);
+    expect(sent).toBeGreaterThan(1500);
   }, 600_000);
 });
