@@ -33,6 +33,7 @@ export function batchFromEnvelope(
   const aggregates: Array<AggregateItem & { digest: string | null }> = [];
   const rejected = new Map<RejectReason, number>();
   const reject = (reason: RejectReason) => rejected.set(reason, (rejected.get(reason) ?? 0) + 1);
+  if (envelope.oversized > 0) rejected.set('too_large', envelope.oversized);
   for (const item of sessionItems) {
     if (item.type === 'session') {
       const result = normalizeSession(item.payload, ctx);

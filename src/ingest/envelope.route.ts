@@ -3,10 +3,16 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../db/unavailable.ts';
-import { createDimensionResolver } from './dimensions.ts';
-import { BodyError, readBody } from './envelope.body.ts';
-import { batchFromEnvelope, EnvelopeLimitError } from './envelope.ingest.ts';
-import { EnvelopeError, parseEnvelope } from './envelope.parse.ts';
+import { BodyBudgetError, createBodyBudget } from './body-budget.ts';
+import { createDimensionCache } from './dimensions.ts';
+import { BodyError, bodyChunks, bodyEncoding } from './envelope.body.ts';
+import { batchFromEnvelope, EnvelopeLimitError, MAX_SESSION_ITEMS } from './envelope.ingest.ts';
+import {
+  EnvelopeError,
+  type EnvelopeHeader,
+  EnvelopeParser,
+  EnvelopeSizeError,
+} from './envelope.parse.ts';
 import { createLegacyRoute } from './legacy.route.ts';
 import { createDropLog, createRefusalRecorder } from './outcome-recorder.ts';
 import { createKeyChecker, keyFromDsn, keyFromRequest } from './project-key.ts';
@@ -33,6 +39,32 @@ const CORS = {
   'access-control-expose-headers': 'x-sentry-error, x-sentry-rate-limits, retry-after',
 };
 
+// Relay's list, and the tracing headers an SDK may add: a fixed answer, never the request's echo.
+const ALLOWED_HEADERS = [
+  'x-sentry-auth',
+  'x-requested-with',
+  'x-forwarded-for',
+  'origin',
+  'referer',
+  'accept',
+  'content-type',
+  'authentication',
+  'authorization',
+  'content-encoding',
+  'transfer-encoding',
+  'sentry-trace',
+  'baggage',
+].join(', ');
+
+const isSessionItem = (type: string) => type === 'session' || type === 'sessions';
+
+/** Longest envelope or item header line: SDKs write a few hundred bytes. */
+const MAX_HEADER_LINE_BYTES = 64 * 1024;
+/** Longest `session` or `sessions` payload; a longer one is dropped as `too_large`. */
+export const MAX_SESSION_ITEM_BYTES = 1024 * 1024;
+/** What all request bodies may keep at once beyond 1 MiB each (docs/design.md § Limits). */
+const BODY_MEMORY = { pool: 64 * 1024 * 1024, allowance: 1024 * 1024 };
+
 export interface EnvelopeRouteOptions {
   db: Database;
   log: Logger;
@@ -42,7 +74,10 @@ export interface EnvelopeRouteOptions {
   onStored?: (projectId: number) => void;
   /** Told of each accepted DSN key, for its `lastUsedAt`. */
   onKeyUse?: (keyId: number, at: Date) => void;
-  /** Writes a shared transaction's envelopes. The benchmark swaps it to measure all but storage. */
+  /**
+   * Writes a shared transaction's envelopes, with the releases and environments they name. The
+   * benchmark swaps it to measure all but storage.
+   */
   store?: (batches: ResolvedBatch[]) => Promise<void>;
 }
 
@@ -53,13 +88,15 @@ export function createEnvelopeRoute({
   config,
   onStored,
   onKeyUse,
-  store = (batches) => storeEnvelopes(db, batches),
+  store,
 }: EnvelopeRouteOptions) {
   const checkKey = createKeyChecker(db, { clock, onUse: onKeyUse });
-  const resolveDimensions = createDimensionResolver(db);
+  const dimensions = createDimensionCache();
   const rateLimit = createRateLimiter(config.rateLimitPerMinute);
+  const bodyBudget = createBodyBudget(BODY_MEMORY);
+  const writeBatches = store ?? ((batches) => storeEnvelopes(db, dimensions, batches));
   const writer = createSessionWriter(
-    store,
+    writeBatches,
     db.kind === 'postgres' ? { writers: 2, maxUpdates: 10_000 } : { writers: 1, maxUpdates: 1000 },
   );
   const legacy = createLegacyRoute({ config, checkKey, rateLimit });
@@ -70,7 +107,7 @@ export function createEnvelopeRoute({
     const url = new URL(request.url);
     const match = ROUTE.exec(url.pathname);
     if (!match) return (await legacy(request, url)) ?? reply(404, { detail: 'not found' });
-    if (request.method === 'OPTIONS') return preflight(request);
+    if (request.method === 'OPTIONS') return preflight();
     if (request.method !== 'POST')
       return reply(405, { detail: 'method not allowed' }, { allow: 'POST, OPTIONS' });
     const projectId = Number(match[1]);
@@ -82,41 +119,46 @@ export function createEnvelopeRoute({
     }
     const fromRequest = keyFromRequest(request, url);
     if (fromRequest.conflict) return reply(400, { detail: 'conflicting sentry_key values' });
-    // Authenticate before reading the body when the request says who it is; otherwise the
-    // envelope header's `dsn` has to.
-    let auth = fromRequest.key ? await checkKey(fromRequest.key, projectId) : null;
-    if (auth && !auth.ok) return reply(auth.status, { detail: auth.detail });
+    const budget = bodyBudget.open();
+    let body: AsyncGenerator<Buffer> | undefined;
     try {
-      const envelope = parseEnvelope(await readBody(request, config.maxEnvelopeBytes));
-      const dsnKey = keyFromDsn(envelope.header.dsn);
+      bodyEncoding(request);
+      // Authenticate and rate-limit before reading the body when the request says who it is;
+      // otherwise the envelope header's `dsn` has to, and nothing past that line is read first.
+      let auth = fromRequest.key ? await checkKey(fromRequest.key, projectId) : null;
+      if (auth && !auth.ok) return reply(auth.status, { detail: auth.detail });
+      if (auth) {
+        const limited = rateLimited(fromRequest.key as string, auth.rateLimitPerMinute);
+        if (limited) return limited;
+      }
+      body = bodyChunks(request, config.maxEnvelopeBytes);
+      const parser = new EnvelopeParser(
+        {
+          keep: isSessionItem,
+          maxBytes: config.maxEnvelopeBytes,
+          maxLineBytes: MAX_HEADER_LINE_BYTES,
+          maxItemBytes: MAX_SESSION_ITEM_BYTES,
+          maxItems: MAX_SESSION_ITEMS,
+          retain: budget.retain,
+        },
+        { pauseAfterHeader: auth === null },
+      );
+      const header = await readHeader(body, parser);
+      const dsnKey = keyFromDsn(header.dsn);
       if (fromRequest.key && dsnKey && dsnKey !== fromRequest.key) {
         return reply(400, { detail: 'conflicting sentry_key values' });
       }
-      const key = (fromRequest.key ?? dsnKey) as string;
-      auth ??= await checkKey(key, projectId);
-      if (!auth.ok) return reply(auth.status, { detail: auth.detail });
-      const wait = rateLimit(key, auth.rateLimitPerMinute ?? undefined);
-      if (wait > 0) {
-        return reply(
-          429,
-          { detail: 'rate limited' },
-          {
-            'retry-after': String(wait),
-            'x-sentry-rate-limits': `${wait}::key:vigil_rate_limit`,
-          },
-        );
+      if (!auth) {
+        auth = await checkKey(dsnKey, projectId);
+        if (!auth.ok) return reply(auth.status, { detail: auth.detail });
+        const limited = rateLimited(dsnKey as string, auth.rateLimitPerMinute);
+        if (limited) return limited;
+        parser.resume();
       }
+      for await (const chunk of body) parser.feed(chunk);
+      const envelope = parser.end();
       const batch = batchFromEnvelope(envelope, projectId, receivedAt);
-      const versions = [
-        ...batch.updates.map((u) => u.release),
-        ...batch.aggregates.map((a) => a.release),
-      ];
-      const environments = [
-        ...batch.updates.map((u) => u.environment),
-        ...batch.aggregates.map((a) => a.environment),
-      ];
-      const dims = await resolveDimensions(auth.project, versions, environments);
-      await writer.write({ ...batch, dims });
+      await writer.write({ ...batch, organizationId: auth.project.organizationId });
       logDrops(projectId, batch.rejected);
       onStored?.(projectId);
       const id =
@@ -125,8 +167,17 @@ export function createEnvelopeRoute({
     } catch (error) {
       if (error instanceof BodyError) return reply(error.status, { detail: error.message });
       if (error instanceof EnvelopeError) return reply(400, { detail: error.message });
-      if (error instanceof EnvelopeLimitError) return reply(413, { detail: error.message });
+      if (error instanceof EnvelopeSizeError || error instanceof EnvelopeLimitError) {
+        return reply(413, { detail: error.message });
+      }
+      if (error instanceof BodyBudgetError) {
+        return reply(503, { detail: error.message }, { 'retry-after': '1' });
+      }
       throw error;
+    } finally {
+      budget.release();
+      // Stops reading (and inflating) a body that was refused before its end.
+      await body?.return(undefined);
     }
   }
 
@@ -141,6 +192,19 @@ export function createEnvelopeRoute({
     refusals.noteAnswer(request, response.status, clock());
     return response;
   };
+
+  function rateLimited(key: string, perKey: number | null): Response | null {
+    const wait = rateLimit(key, perKey ?? undefined);
+    if (wait <= 0) return null;
+    return reply(
+      429,
+      { detail: 'rate limited' },
+      {
+        'retry-after': String(wait),
+        'x-sentry-rate-limits': `${wait}::key:vigil_rate_limit`,
+      },
+    );
+  }
 }
 
 /**
@@ -167,15 +231,26 @@ function storeFailure(request: Request, error: unknown, log: Logger): Response {
   );
 }
 
-function preflight(request: Request): Response {
+/** Feeds the parser until it has the envelope header (or the body ends). */
+async function readHeader(
+  body: AsyncGenerator<Buffer>,
+  parser: EnvelopeParser,
+): Promise<EnvelopeHeader> {
+  while (!parser.header) {
+    const next = await body.next();
+    if (next.done) return parser.end().header;
+    parser.feed(next.value);
+  }
+  return parser.header;
+}
+
+function preflight(): Response {
   return new Response(null, {
     status: 204,
     headers: {
       ...CORS,
       'access-control-allow-methods': 'POST, OPTIONS',
-      'access-control-allow-headers':
-        request.headers.get('access-control-request-headers') ??
-        'content-type, content-encoding, x-sentry-auth, authentication',
+      'access-control-allow-headers': ALLOWED_HEADERS,
       'access-control-max-age': '3600',
     },
   });

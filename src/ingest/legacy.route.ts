@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { Config } from '../config.ts';
-import { BodyError, readBody } from './envelope.body.ts';
+import { BodyError, drainBody, readBody } from './envelope.body.ts';
 import { type AuthResult, keyFromRequest } from './project-key.ts';
 
 // Relay's ingest paths other than /envelope/ (relay-server/src/endpoints/mod.rs): how older SDKs
@@ -37,7 +37,7 @@ export interface LegacyRouteOptions {
   config: Pick<Config, 'maxEnvelopeBytes'>;
   checkKey: (key: string | undefined, projectId: number) => Promise<AuthResult>;
   /** The envelope route's limiter: one budget per key, whatever path the SDK uses. */
-  rateLimit: (key: string) => number;
+  rateLimit: (key: string, perKey?: number) => number;
 }
 
 /** Answers Relay's other ingest paths; `null` when the path is none of them. */
@@ -65,7 +65,7 @@ export function createLegacyRoute({ config, checkKey, rateLimit }: LegacyRouteOp
     const key = fromRequest.key ?? pathKey;
     const auth = await checkKey(key, projectId);
     if (!auth.ok) return reply(auth.status, { detail: auth.detail });
-    const wait = rateLimit(key as string);
+    const wait = rateLimit(key as string, auth.rateLimitPerMinute ?? undefined);
     if (wait > 0) {
       return reply(
         429,
@@ -81,13 +81,17 @@ export function createLegacyRoute({ config, checkKey, rateLimit }: LegacyRouteOp
           headers: { ...CORS, 'content-type': 'image/gif' },
         });
       }
-      const body =
-        request.method === 'POST' ? await readBody(request, config.maxEnvelopeBytes) : null;
+      // Only a store request's event is kept, and it is small (Relay's limit); the rest is read
+      // through and dropped, so no request holds more than MAX_EVENT_BYTES.
+      if (kind === 'store') {
+        const event = request.method === 'POST' ? await readBody(request, MAX_EVENT_BYTES) : null;
+        return reply(200, { id: await eventId(event ?? Buffer.alloc(0)) });
+      }
+      const size =
+        request.method === 'POST' ? await drainBody(request, config.maxEnvelopeBytes) : 0;
       switch (kind) {
-        case 'store':
-          return reply(200, { id: await eventId(body as Buffer) });
         case 'crash':
-          if (!body?.length) return reply(400, { detail: 'empty crash report' });
+          if (size === 0) return reply(400, { detail: 'empty crash report' });
           // Relay answers with the new event's id as plain text; crash reporters ignore it.
           return new Response(newEventId(), {
             status: 200,
@@ -110,6 +114,9 @@ export function createLegacyRoute({ config, checkKey, rateLimit }: LegacyRouteOp
 
 class EventError extends Error {}
 
+/** Relay's largest event (`max_event_size`), before and after an old SDK's zlib. */
+const MAX_EVENT_BYTES = 1024 * 1024;
+
 const inflate = promisify(zlib.inflate);
 
 /**
@@ -120,7 +127,10 @@ async function eventId(body: Buffer): Promise<string> {
   let json = body;
   if (json.length > 0 && json[0] !== 0x7b /* { */) {
     const binary = Buffer.from(json.toString('latin1'), 'base64');
-    json = binary[0] === 0x7b ? binary : await inflate(binary).catch(() => Buffer.alloc(0));
+    json =
+      binary[0] === 0x7b
+        ? binary
+        : await inflate(binary, { maxOutputLength: MAX_EVENT_BYTES }).catch(() => Buffer.alloc(0));
   }
   if (json.length === 0) throw new EventError('the body is not an event');
   const text = json.toString('utf8');

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 
@@ -22,6 +23,8 @@ export type RejectReason =
   | 'invalid_status'
   | 'invalid_sid'
   | 'sequence_overflow'
+  | 'count_too_large'
+  | 'too_large'
   | 'too_old'
   | 'too_new';
 
@@ -67,6 +70,15 @@ export const MAX_SECONDS_IN_FUTURE = 60;
 export const MAX_SESSION_AGE_SECONDS = 5 * 24 * 3600;
 const MIN_CLOCK_DRIFT_MS = 55 * 60_000;
 const MAX_U64 = 2n ** 64n - 1n;
+// session_state.last_seq is a PostgreSQL bigint; SDKs send counters or milliseconds, far below.
+const MAX_STORED_SEQ = 2n ** 63n - 1n;
+
+/**
+ * What one `sessions` bucket may claim per status. Relay reads these counts as u32; Vigil takes
+ * at most a million (one SDK process's minute), so that no envelope, nor a day of them at the
+ * rate limit, can carry a 64-bit counter near overflow (docs/design.md § Limits).
+ */
+export const MAX_AGGREGATE_COUNT = 1_000_000;
 
 const clientTime = z.union([
   z.iso.datetime({ offset: true }).transform((s) => new Date(s)),
@@ -80,6 +92,8 @@ const attrs = z.object({
   environment: z.string().nullish(),
 });
 const count = z.number().int().nonnegative().default(0);
+// Any integer parses here, so that a count past the cap is told apart from a malformed one.
+const aggregateCount = z.number().nonnegative().refine(Number.isInteger).default(0);
 
 const sessionSchema = z.object({
   sid: z.string().optional(),
@@ -101,11 +115,11 @@ const aggregatesSchema = z.object({
     z.object({
       started: clientTime,
       did: z.string().nullish(),
-      exited: count,
-      errored: count,
-      abnormal: count,
-      crashed: count,
-      unhandled: count,
+      exited: aggregateCount,
+      errored: aggregateCount,
+      abnormal: aggregateCount,
+      crashed: aggregateCount,
+      unhandled: aggregateCount,
     }),
   ),
   attrs,
@@ -136,7 +150,7 @@ export function normalizeSession(
   if (sid === null) return { rejected: 'invalid_sid' };
   // Integers past 2^53 lose precision in JSON.parse; only the u64 maximum matters here.
   const seq = s.seq === undefined ? null : BigInt(Math.min(s.seq, Number(MAX_U64)));
-  if (seq !== null && seq >= MAX_U64) return { rejected: 'sequence_overflow' };
+  if (seq !== null && seq > MAX_STORED_SEQ) return { rejected: 'sequence_overflow' };
   const started = shift(s.started, ctx);
   let timestamp = s.timestamp ? shift(s.timestamp, ctx) : ctx.receivedAt;
   if (timestamp < started) timestamp = started;
@@ -172,6 +186,10 @@ export function normalizeAggregates(
   const bucketCount = aggregates.length;
   if (a.release === undefined) return { item: null, rejected: ['missing_release'], bucketCount };
   if (!isValidRelease(a.release)) return { item: null, rejected: ['invalid_release'], bucketCount };
+  // One absurd bucket discredits the whole item, as a u32 that does not parse fails it in Relay.
+  if (aggregates.some(claimsTooMany)) {
+    return { item: null, rejected: ['count_too_large'], bucketCount };
+  }
   const rejected: RejectReason[] = [];
   const buckets: AggregateBucket[] = [];
   for (const bucket of aggregates) {
@@ -188,6 +206,15 @@ export function normalizeAggregates(
   };
 }
 
+// Relay's (sentry-release-parser's) characters a release or environment may not hold: slashes,
+// every C0 control (NUL included) and DEL. Lone surrogates are invalid Unicode, which Relay's JSON
+// parser refuses and PostgreSQL cannot store either.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const CONTROL_CHARACTER = /[\x00-\x1f\x7f]/;
+const LONE_SURROGATE = /[\ud800-\udfff]/u;
+const isCleanText = (text: string) => !CONTROL_CHARACTER.test(text) && !LONE_SURROGATE.test(text);
+const isCleanName = (name: string) => !/[/\\]/.test(name) && isCleanText(name);
+
 /** Sentry's release rule (spec §2.4). The empty string passes: it reads as "no release". */
 export function isValidRelease(release: string): boolean {
   return (
@@ -195,7 +222,7 @@ export function isValidRelease(release: string): boolean {
     release !== '.' &&
     release !== '..' &&
     release.toLowerCase() !== 'latest' &&
-    !/[/\\\r\n\t\f]/.test(release)
+    isCleanName(release)
   );
 }
 
@@ -203,17 +230,31 @@ export function isValidRelease(release: string): boolean {
 export function normalizeEnvironment(environment: string | null | undefined): string {
   if (!environment) return '';
   const bad =
-    environment.length > 64 ||
+    Buffer.byteLength(environment) > 64 ||
     environment === '.' ||
     environment === '..' ||
     environment.toLowerCase() === 'none' ||
-    /[/\\\r\n\t\f]/.test(environment);
+    !isCleanName(environment);
   return bad ? '' : environment;
 }
 
+/**
+ * The user id, or null for none. Vigil only hashes it, but one with control characters or invalid
+ * Unicode is not an id an SDK sends: like an invalid environment, it is dropped, not the session.
+ */
 function normalizeDid(did: string | null | undefined): string | null {
-  if (!did) return null;
+  if (!did || !isCleanText(did)) return null;
   return /^0{8}-?0{4}-?0{4}-?0{4}-?0{12}$/.test(did) ? null : did;
+}
+
+function claimsTooMany(bucket: Omit<AggregateBucket, 'started' | 'did'>): boolean {
+  return (
+    bucket.exited > MAX_AGGREGATE_COUNT ||
+    bucket.errored > MAX_AGGREGATE_COUNT ||
+    bucket.abnormal > MAX_AGGREGATE_COUNT ||
+    bucket.crashed > MAX_AGGREGATE_COUNT ||
+    bucket.unhandled > MAX_AGGREGATE_COUNT
+  );
 }
 
 /** Dashed or 32-hex UUID → dashed lowercase; anything else → null. */
@@ -243,6 +284,8 @@ function timeRangeProblem(date: Date, ctx: ItemContext): 'too_old' | 'too_new' |
 }
 
 function parseJson(payload: Buffer): unknown {
+  // Invalid UTF-8 would decode to U+FFFD silently; Relay's parser refuses it.
+  if (!isUtf8(payload)) return undefined;
   try {
     return JSON.parse(payload.toString('utf8'));
   } catch {

@@ -1,5 +1,5 @@
 import type { Database, SqlSession } from '../db/client.ts';
-import type { ResolvedDimensions } from './dimensions.ts';
+import type { createDimensionCache, ResolvedDimensions } from './dimensions.ts';
 import { type OutcomeColumns, OutcomeRows, upsertOutcomesSql } from './ingest-outcome.ts';
 import {
   aggregateChange,
@@ -30,25 +30,46 @@ export interface EnvelopeBatch {
   rejected: Map<RejectReason, number>;
 }
 
-/** An envelope's batch with the ids of its releases and environments. */
+/** An envelope's batch with the organization of its project, which its releases belong to. */
 export interface ResolvedBatch extends EnvelopeBatch {
-  dims: ResolvedDimensions;
+  organizationId: number;
 }
 
-/** Writes envelopes' sessions in one transaction; resolves once they are committed. */
+type DimensionCache = ReturnType<typeof createDimensionCache>;
+
+/**
+ * Writes envelopes' sessions in one transaction, creating the releases and environments they
+ * name in it; resolves once they are committed.
+ */
 export async function storeEnvelopes(
   db: Database,
+  dimensions: DimensionCache,
   batches: readonly ResolvedBatch[],
 ): Promise<void> {
   const work = batches.filter((b) => b.updates.length + b.aggregates.length + b.rejected.size > 0);
   if (work.length === 0) return;
-  await db.transaction(async (tx) => {
+  const resolution = await db.transaction(async (tx) => {
+    const named = work.filter((b) => b.updates.length + b.aggregates.length > 0).map(namesOf);
+    const resolved = named.length > 0 ? await dimensions.resolve(tx, named) : null;
     const changes: MetricChange[] = [];
     const outcomes = itemOutcomes(work);
-    const states = await mergeSessions(tx, work, changes);
-    await addAggregates(tx, work, changes, outcomes);
+    const states = resolved ? await mergeSessions(tx, work, resolved.resolved, changes) : [];
+    if (resolved) await addAggregates(tx, work, resolved.resolved, changes, outcomes);
     await writeRows(tx, states, changes, outcomes.rows());
+    return resolved;
   });
+  resolution?.commit();
+}
+
+function namesOf(batch: ResolvedBatch) {
+  return {
+    project: { id: batch.projectId, organizationId: batch.organizationId },
+    releases: [...batch.updates.map((u) => u.release), ...batch.aggregates.map((a) => a.release)],
+    environments: [
+      ...batch.updates.map((u) => u.environment),
+      ...batch.aggregates.map((a) => a.environment),
+    ],
+  };
 }
 
 const stateKey = (projectId: number, sid: string) => `${projectId}|${sid}`;
@@ -57,21 +78,31 @@ interface SessionUpdates {
   projectId: number;
   first: SessionUpdate;
   all: SessionUpdate[];
-  dims: ResolvedDimensions;
+  releaseId: number;
+  environmentId: number;
 }
 
 async function mergeSessions(
   tx: SqlSession,
   batches: readonly ResolvedBatch[],
+  dims: ResolvedDimensions,
   changes: MetricChange[],
 ): Promise<StateColumns[]> {
   const updates = new Map<string, SessionUpdates>();
   for (const batch of batches) {
+    const project = { id: batch.projectId, organizationId: batch.organizationId };
     for (const u of batch.updates) {
       const key = stateKey(batch.projectId, u.sid);
       const entry = updates.get(key);
       if (entry) entry.all.push(u);
-      else updates.set(key, { projectId: batch.projectId, first: u, all: [u], dims: batch.dims });
+      else
+        updates.set(key, {
+          projectId: batch.projectId,
+          first: u,
+          all: [u],
+          releaseId: dims.releaseId(project, u.release),
+          environmentId: dims.environmentId(batch.projectId, u.environment),
+        });
     }
   }
   if (updates.size === 0) return [];
@@ -115,8 +146,8 @@ function lockSessionStates(tx: SqlSession, keys: SessionUpdates[]): Promise<Stat
   const rows = keys.map((k) => ({
     project_id: k.projectId,
     sid: k.first.sid,
-    release_id: k.dims.releaseIds.get(k.first.release),
-    environment_id: k.dims.environmentIds.get(k.first.environment),
+    release_id: k.releaseId,
+    environment_id: k.environmentId,
     started: k.first.started,
   }));
   return tx.query<StateRow>(
@@ -143,6 +174,7 @@ function lockSessionStates(tx: SqlSession, keys: SessionUpdates[]): Promise<Stat
 async function addAggregates(
   tx: SqlSession,
   batches: readonly ResolvedBatch[],
+  dims: ResolvedDimensions,
   changes: MetricChange[],
   outcomes: OutcomeRows,
 ) {
@@ -172,8 +204,9 @@ async function addAggregates(
       continue;
     }
     let sessions = 0;
-    const releaseId = batch.dims.releaseIds.get(item.release) as number;
-    const environmentId = batch.dims.environmentIds.get(item.environment) as number;
+    const project = { id: batch.projectId, organizationId: batch.organizationId };
+    const releaseId = dims.releaseId(project, item.release);
+    const environmentId = dims.environmentId(batch.projectId, item.environment);
     for (const bucket of item.buckets) {
       const userHash = bucket.did === null ? null : hashUser(bucket.did);
       const dims = {
@@ -214,6 +247,8 @@ async function writeRows(
          last_timestamp timestamptz, last_status text, duration float8)
        WHERE s.project_id = v.project_id AND s.sid = v.sid
      ), bucketed AS MATERIALIZED (
+       -- One change holds at most 5 × MAX_AGGREGATE_COUNT sessions, so int: sum(int) is a bigint,
+       -- cheaper than sum(bigint)'s numeric, and so are the counters it adds to.
        SELECT c.*, g.granularity,
               date_bin(make_interval(secs => g.granularity), c.started, timestamptz 'epoch') AS bucket
        FROM json_to_recordset($2::json) AS c(project_id int, release_id int, environment_id int,

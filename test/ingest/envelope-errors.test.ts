@@ -57,25 +57,29 @@ describe('accepted envelopes', () => {
     expect(sessions.sessions).toBe(1);
   });
 
-  test('answers a CORS preflight with 204 and the methods and headers a browser may send', async ({
-    server,
-    project,
-  }) => {
-    const response = await fetch(server.envelopeUrl(project), {
-      method: 'OPTIONS',
-      headers: {
-        origin: 'http://app.test',
-        'access-control-request-method': 'POST',
-        'access-control-request-headers': 'content-type, x-sentry-auth',
-      },
-    });
-    expect(response.status).toBe(204);
-    expect(response.headers.get('access-control-allow-origin')).toBe('*');
-    expect(response.headers.get('access-control-allow-methods')).toBe('POST, OPTIONS');
-    expect(response.headers.get('access-control-allow-headers')).toBe(
-      'content-type, x-sentry-auth',
-    );
-  });
+  test.for(['content-type, x-sentry-auth', 'x-evil, cookie', ''])(
+    'answers a CORS preflight asking for %j with 204 and a fixed list of headers',
+    async (asked, { server, project }) => {
+      const response = await fetch(server.envelopeUrl(project), {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'http://app.test',
+          'access-control-request-method': 'POST',
+          ...(asked ? { 'access-control-request-headers': asked } : {}),
+        },
+      });
+      expect(response.status).toBe(204);
+      expect(response.headers.get('access-control-allow-origin')).toBe('*');
+      expect(response.headers.get('access-control-allow-methods')).toBe('POST, OPTIONS');
+      const allowed = response.headers.get('access-control-allow-headers')?.split(', ');
+      // What @sentry/browser sends, and Relay's list; never what the request asked for.
+      expect(allowed).toEqual(
+        expect.arrayContaining(['content-type', 'content-encoding', 'x-sentry-auth', 'baggage']),
+      );
+      expect(allowed).not.toContain('x-evil');
+      expect(allowed).not.toContain('cookie');
+    },
+  );
 
   test.for([
     ['gzip', zlib.gzipSync],

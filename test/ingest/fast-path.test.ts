@@ -98,7 +98,7 @@ describe('fast path', () => {
     ]);
   });
 
-  test('looks up a new key, release and environment once for envelopes that arrive together', async ({
+  test('looks up a new key once, and creates a new release and environment once per writer, for envelopes that arrive together', async ({
     server,
     project,
   }) => {
@@ -113,8 +113,12 @@ describe('fast path', () => {
     expect(result.map((r) => r.status)).toEqual(envelopes.map(() => 200));
     const count = (pattern: RegExp) => statements.filter((sql) => pattern.test(sql)).length;
     expect(count(/"project_key"/)).toBe(1);
-    expect(count(/upsertReleases/)).toBe(1);
-    expect(count(/upsertEnvironments/)).toBe(1);
+    // Created in the transaction that writes their first sessions, and remembered once it
+    // commits: only transactions already running then (one per writer) create them again.
+    const writers = server.db.kind === 'postgres' ? 2 : 1;
+    expect(count(/upsertReleases/)).toBeGreaterThanOrEqual(1);
+    expect(count(/upsertReleases/)).toBeLessThanOrEqual(writers);
+    expect(count(/upsertEnvironments/)).toBe(count(/upsertReleases/));
     const { sessions: counts } = await findGroup(server.db, project.id, 'burst@2.0.0', 'canary');
     expect(counts.sessions).toBe(20);
   });

@@ -22,9 +22,9 @@ export interface StoredGroup {
 export async function storedCounts(db: Database, projectId: number): Promise<StoredGroup[]> {
   const sessions = await db.prisma.$queryRaw<Array<SessionCounts & Names>>`
     SELECT r.version AS release, e.name AS environment,
-      sum(c.sessions)::int AS "sessions", sum(c.errored_all)::int AS "erroredAll",
-      sum(c.crashed)::int AS crashed, sum(c.abnormal)::int AS abnormal,
-      sum(c.unhandled)::int AS unhandled
+      sum(c.sessions)::float8 AS "sessions", sum(c.errored_all)::float8 AS "erroredAll",
+      sum(c.crashed)::float8 AS crashed, sum(c.abnormal)::float8 AS abnormal,
+      sum(c.unhandled)::float8 AS unhandled
     FROM session_counter c
     JOIN release r ON r.id = c.release_id
     JOIN environment e ON e.id = c.environment_id
@@ -45,7 +45,7 @@ export async function storedCounts(db: Database, projectId: number): Promise<Sto
     WHERE u.project_id = ${projectId} AND u.granularity = ${HOUR}
     GROUP BY r.version, e.name`;
   const durations = await db.prisma.$queryRaw<Array<DurationCount & Names>>`
-    SELECT r.version AS release, e.name AS environment, d.value, sum(d.count)::int AS count
+    SELECT r.version AS release, e.name AS environment, d.value, sum(d.count)::float8 AS count
     FROM session_duration d
     JOIN release r ON r.id = d.release_id
     JOIN environment e ON e.id = d.environment_id

@@ -1,0 +1,12 @@
+-- AlterTable
+ALTER TABLE "rejected_item" ALTER COLUMN "count" SET DATA TYPE BIGINT;
+
+-- AlterTable
+ALTER TABLE "session_counter" ALTER COLUMN "sessions" SET DATA TYPE BIGINT,
+ALTER COLUMN "errored_all" SET DATA TYPE BIGINT,
+ALTER COLUMN "crashed" SET DATA TYPE BIGINT,
+ALTER COLUMN "abnormal" SET DATA TYPE BIGINT,
+ALTER COLUMN "unhandled" SET DATA TYPE BIGINT;
+
+-- AlterTable
+ALTER TABLE "session_duration" ALTER COLUMN "count" SET DATA TYPE BIGINT;
