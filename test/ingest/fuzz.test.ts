@@ -231,7 +231,7 @@ beforeAll(async () => {
   });
   project = await server.createProject();
 });
-afterAll(() => server.close());
+afterAll(() => server?.close());
 
 async function send(envelope: GeneratedEnvelope): Promise<number> {
   const wrongKey = '0'.repeat(32);
