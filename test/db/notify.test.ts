@@ -14,7 +14,7 @@ beforeAll(async () => {
   other = database.url
     ? await openDatabase({ databaseUrl: database.url, dataDir: '' })
     : database.db;
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   if (other !== database?.db) await other?.close();

@@ -70,6 +70,8 @@ export async function startTestServer(
     db,
     log: options.log ?? createLogger(config.logLevel),
     clock: options.clock,
+    // lastUsedAt is written by flushUsage() only, so no flush lands inside a statement count.
+    usageFlushMs: 24 * 3_600_000,
   });
   server.on('request', app.handler);
 
