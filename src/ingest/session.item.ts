@@ -14,6 +14,9 @@ export const SESSION_STATUSES = [
 ] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
 
+/** Why a session ended abnormal, when the SDK says it was an ANR (sentry-java sends these). */
+export type AbnormalMechanism = 'anr_foreground' | 'anr_background';
+
 export type RejectReason =
   | 'invalid_json'
   | 'invalid_payload'
@@ -36,6 +39,8 @@ export interface SessionUpdate {
   duration: number | null;
   status: SessionStatus;
   errors: number;
+  /** Relay's rule: values other than the two ANR mechanisms (and null) mean "none". */
+  abnormalMechanism: AbnormalMechanism | null;
   release: string;
   /** '' when absent or invalid. */
   environment: string;
@@ -93,6 +98,7 @@ const sessionSchema = z.object({
   duration: z.number().finite().nullish(),
   status: z.string().default('ok'),
   errors: count,
+  abnormal_mechanism: z.unknown().optional(),
   attrs,
 });
 
@@ -153,6 +159,7 @@ export function normalizeSession(
       duration: s.duration ?? null,
       status: s.status,
       errors: s.errors,
+      abnormalMechanism: abnormalMechanism(s.abnormal_mechanism),
       release: s.attrs.release,
       environment: normalizeEnvironment(s.attrs.environment),
     },
@@ -209,6 +216,10 @@ export function normalizeEnvironment(environment: string | null | undefined): st
     environment.toLowerCase() === 'none' ||
     /[/\\\r\n\t\f]/.test(environment);
   return bad ? '' : environment;
+}
+
+function abnormalMechanism(value: unknown): AbnormalMechanism | null {
+  return value === 'anr_foreground' || value === 'anr_background' ? value : null;
 }
 
 function normalizeDid(did: string | null | undefined): string | null {
