@@ -1,7 +1,7 @@
 import { createGraphQLError, maskError as yogaMaskError } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { InvalidArgumentError } from './errors.ts';
+import { badUserInput, InvalidArgumentError } from './errors.ts';
 
 /**
  * Turns the known causes of unexpected errors into clear codes, and hides everything else
@@ -10,11 +10,7 @@ import { InvalidArgumentError } from './errors.ts';
 export function createMaskError(log: Logger, development: boolean) {
   return (error: unknown, message: string, isDev?: boolean): Error => {
     const original = (error as { originalError?: unknown }).originalError ?? error;
-    if (original instanceof InvalidArgumentError) {
-      return createGraphQLError(original.message, {
-        extensions: { code: 'BAD_USER_INPUT', field: original.field },
-      });
-    }
+    if (original instanceof InvalidArgumentError) return badUserInput(original);
     if (original instanceof z.ZodError) {
       return createGraphQLError(z.prettifyError(original), {
         extensions: { code: 'BAD_USER_INPUT' },

@@ -1,13 +1,9 @@
 import { builder } from '../../graphql/builder.ts';
 import type { Context } from '../../graphql/context.ts';
-import {
-  crashFreePercent,
-  sessionBreakdown,
-  unhandledFreePercent,
-  userBreakdown,
-} from '../../health/crash-free.ts';
+import { sessionBreakdown, userBreakdown } from '../../health/crash-free.ts';
 import type { DurationCount } from '../../health/duration.ts';
 import { percentile } from '../../health/duration.ts';
+import { RATE_FIELDS } from '../../health/rates.ts';
 import type { HealthCounts } from './release-health.loaders.ts';
 
 // The numbers every health object shares: spec §4 formulas over one group's stored metrics.
@@ -19,8 +15,18 @@ export interface HealthShape extends HealthCounts {
 
 export const HealthInterface = builder.interfaceRef<HealthShape>('Health').implement({
   description:
-    'Sessions and users by status, crash-free rates and durations of one group. Rates are percentages (0–100), null when nothing was seen.',
+    'Sessions and users by status, every rate Sentry’s release health has, and durations of one group. Rates are percentages (0–100), null when nothing was seen, named `<outcome>Rate<Unit>` or `<outcome>Free<Unit>` (docs/design.md).',
   fields: (t) => ({
+    ...Object.fromEntries(
+      RATE_FIELDS.map((f) => [
+        f.name,
+        t.float({
+          nullable: true,
+          description: f.description,
+          resolve: (h) => f.value(h.sessions, h.users),
+        }),
+      ]),
+    ),
     sessions: t.int({ description: 'Sessions started.', resolve: (h) => h.sessions.sessions }),
     sessionsHealthy: t.int({ resolve: (h) => sessionBreakdown(h.sessions).healthy }),
     sessionsErrored: t.int({
@@ -30,25 +36,27 @@ export const HealthInterface = builder.interfaceRef<HealthShape>('Health').imple
     sessionsUnhandled: t.int({ resolve: (h) => h.sessions.unhandled }),
     sessionsCrashed: t.int({ resolve: (h) => h.sessions.crashed }),
     sessionsAbnormal: t.int({ resolve: (h) => h.sessions.abnormal }),
+    sessionsAnr: t.int({
+      description: 'Sessions that ended abnormal with an ANR (foreground or background).',
+      resolve: (h) => h.sessions.anr,
+    }),
+    sessionsForegroundAnr: t.int({
+      description: 'Sessions that ended abnormal with a foreground ANR.',
+      resolve: (h) => h.sessions.anrForeground,
+    }),
     users: t.int({ description: 'Distinct users (exact).', resolve: (h) => h.users.users }),
     usersHealthy: t.int({ resolve: (h) => userBreakdown(h.users).healthy }),
     usersErrored: t.int({ resolve: (h) => userBreakdown(h.users).errored }),
     usersUnhandled: t.int({ resolve: (h) => h.users.unhandled }),
     usersCrashed: t.int({ resolve: (h) => h.users.crashed }),
     usersAbnormal: t.int({ resolve: (h) => h.users.abnormal }),
-    crashFreeSessions: t.float({
-      nullable: true,
-      resolve: (h) => crashFreePercent(h.sessions.sessions, h.sessions.crashed),
+    usersAnr: t.int({
+      description: 'Users with any ANR (Sentry’s `user.anr`).',
+      resolve: (h) => h.users.anr,
     }),
-    crashFreeUsers: t.float({
-      nullable: true,
-      resolve: (h) => crashFreePercent(h.users.users, h.users.crashed),
-    }),
-    unhandledFreeSessions: t.float({
-      nullable: true,
-      description:
-        'Sessions without an unhandled error, in percent: unhandled sessions did not crash.',
-      resolve: (h) => unhandledFreePercent(h.sessions.sessions, h.sessions.unhandled),
+    usersForegroundAnr: t.int({
+      description: 'Users with a foreground ANR (Sentry’s `user.foreground_anr`).',
+      resolve: (h) => h.users.anrForeground,
     }),
     durationP50: t.float({
       nullable: true,

@@ -1,6 +1,5 @@
 import { builder } from '../../graphql/builder.ts';
 import type { Context } from '../../graphql/context.ts';
-import { InvalidArgumentError } from '../../graphql/errors.ts';
 import {
   last24Hours,
   PERIOD_DESCRIPTION,
@@ -20,7 +19,7 @@ import { loadHealthSeries } from './health-series.ts';
 import type { HealthScope } from './release-health.loaders.ts';
 
 // Release.health, Release.adoptionStage and Project.health: Sentry's release-health numbers.
-// Bad arguments come back as InvalidArgumentError members of the result union.
+// Query fields return their type; a bad argument is a BAD_USER_INPUT error (src/graphql/errors.ts).
 
 interface ReleaseHealthShape extends HealthShape {
   releaseId: number;
@@ -111,12 +110,6 @@ const ReleaseHealthRef = builder.objectRef<ReleaseHealthShape>('ReleaseHealth').
           interval: t.arg.string({ description: '1m … 1d; default: the period’s rollup.' }),
           display: t.arg({ type: StatsDisplayEnum, defaultValue: 'SESSIONS' }),
         },
-        errors: {
-          types: [InvalidArgumentError],
-          result: { name: 'ReleaseStats' },
-          union: { name: 'ReleaseStatsResult' },
-          dataField: { name: 'points' },
-        },
         resolve: (h, args, ctx) =>
           loadHealthSeries(h.scope, args, (s) =>
             ctx.loaders.releaseSeriesByReleaseId(s).load(h.releaseId),
@@ -135,12 +128,6 @@ const ProjectHealthRef = builder.objectRef<ProjectHealthShape>('ProjectHealth').
       args: {
         interval: t.arg.string({ description: '1m … 1d; default: the period’s rollup.' }),
         display: t.arg({ type: StatsDisplayEnum, defaultValue: 'SESSIONS' }),
-      },
-      errors: {
-        types: [InvalidArgumentError],
-        result: { name: 'ProjectStats' },
-        union: { name: 'ProjectStatsResult' },
-        dataField: { name: 'points' },
       },
       resolve: (h, args, ctx) =>
         loadHealthSeries(h.scope, args, (s) =>
@@ -163,11 +150,6 @@ builder.objectField(ReleaseRef, 'health', (t) =>
   t.field({
     type: ReleaseHealthRef,
     args: healthArgs,
-    errors: {
-      types: [InvalidArgumentError],
-      directResult: true,
-      union: { name: 'ReleaseHealthResult' },
-    },
     resolve: async (release, args, ctx) => {
       const scope = scopeFrom(args, release.projectId, ctx);
       const id = release.row.id;
@@ -182,11 +164,6 @@ builder.objectField(ProjectRef, 'health', (t) =>
   t.field({
     type: ProjectHealthRef,
     args: healthArgs,
-    errors: {
-      types: [InvalidArgumentError],
-      directResult: true,
-      union: { name: 'ProjectHealthResult' },
-    },
     resolve: async (project, args, ctx) => {
       const scope = scopeFrom(args, project.id, ctx);
       const id = project.id;

@@ -104,8 +104,7 @@ builder.objectField(ProjectRef, 'releases', (t) =>
         end: t.arg({ type: 'DateTime' }),
       },
       resolve: async (project, args, ctx) => {
-        // A connection stays a plain Relay connection: bad arguments become BAD_USER_INPUT errors
-        // (src/graphql/mask-error.ts), not union members.
+        // Like every query field: a bad argument is a BAD_USER_INPUT error (graphql/errors.ts).
         if ((args.first ?? 0) > 100 || (args.last ?? 0) > 100) {
           throw new InvalidArgumentError('first', 'A page holds at most 100 releases.');
         }
