@@ -85,21 +85,25 @@ const ReleaseHealthRef = builder.objectRef<ReleaseHealthShape>('ReleaseHealth').
           return a && adoptionPercent(a.release.users.users, a.project.users.users);
         },
       }),
-      sessions24h: t.int({
+      sessions24h: t.field({
+        type: 'SafeInt',
         nullable: true,
         resolve: async (h, _args, ctx) =>
           (await adoption(h, ctx))?.release.sessions.sessions ?? null,
       }),
-      users24h: t.int({
+      users24h: t.field({
+        type: 'SafeInt',
         nullable: true,
         resolve: async (h, _args, ctx) => (await adoption(h, ctx))?.release.users.users ?? null,
       }),
-      projectSessions24h: t.int({
+      projectSessions24h: t.field({
+        type: 'SafeInt',
         nullable: true,
         resolve: async (h, _args, ctx) =>
           (await adoption(h, ctx))?.project.sessions.sessions ?? null,
       }),
-      projectUsers24h: t.int({
+      projectUsers24h: t.field({
+        type: 'SafeInt',
         nullable: true,
         resolve: async (h, _args, ctx) => (await adoption(h, ctx))?.project.users.users ?? null,
       }),
