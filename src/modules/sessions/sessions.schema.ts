@@ -7,12 +7,10 @@ import { ProjectRef } from '../projects/project.schema.ts';
 import { sessionsSelection } from './sessions.selection.ts';
 import { SESSION_STATUSES } from './sessions.values.ts';
 import { GROUP_BY_VALUES, ORDER_FIELDS, resolveSessionsSpec } from './sessions-args.ts';
-import {
-  ALL_PROJECTS,
-  runSessionsQuery,
-  type SessionsGroupKey,
-  type SessionsGroupShape,
-  type SessionsResultShape,
+import type {
+  SessionsGroupKey,
+  SessionsGroupShape,
+  SessionsResultShape,
 } from './sessions-result.ts';
 import { SessionsSeriesRef, SessionsValuesRef } from './sessions-values.schema.ts';
 
@@ -153,12 +151,9 @@ builder.objectField(OrganizationRef, 'sessions', (t) =>
         );
       }
       const projectIds = args.projects ? [...new Set(args.projects)] : [...own];
-      const results = await runSessionsQuery(ctx.db, spec, {
-        projectIds,
-        organizationIds: [org.id],
-        perProject: false,
-      });
-      return results.get(ALL_PROJECTS) as SessionsResultShape;
+      return ctx.loaders
+        .sessionsByOrganizationId(spec)
+        .load({ organizationId: org.id, projectIds });
     },
   }),
 );
