@@ -19,8 +19,8 @@ export const RELEASES_TABLE = `query ReleasesTable {
     releases(first: 25, sort: SESSIONS, period: "24h") {
       totalCount
       edges { node { version shortVersion
-        health(period: "24h") { ... on ReleaseHealth {
-          sessions users crashFreeSessions crashFreeUsers sessionsAdoption usersAdoption sessions24h } }
+        health(period: "24h") {
+          sessions users crashFreeSessions crashFreeUsers sessionsAdoption usersAdoption sessions24h }
         adoptionStage(environment: "production") { stage } } }
     }
   }
@@ -28,14 +28,14 @@ export const RELEASES_TABLE = `query ReleasesTable {
 
 /** The same table with each release's median duration, which costs one more statement. */
 export const RELEASES_TABLE_WITH_DURATIONS = RELEASES_TABLE.replace(
-  'sessions24h } }',
-  'sessions24h durationP50 } }',
+  'sessions24h }',
+  'sessions24h durationP50 }',
 ).replace('query ReleasesTable', 'query ReleasesTableWithDurations');
 
 export const RELEASE_STATS_14D = `query ReleaseStats($version: String!) {
   project(organizationSlug: "default", slug: "default") {
-    release(version: $version) { health(period: "14d") { ... on ReleaseHealth {
-      sessions crashFreeSessions stats { ... on ReleaseStats { points { timestamp value crashFreeSessions } } } } } }
+    release(version: $version) { health(period: "14d") {
+      sessions crashFreeSessions stats { timestamp value crashFreeSessions } } }
   }
 }`;
 

@@ -2,7 +2,7 @@ import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
-import { DateTimeResolver, NonNegativeIntResolver } from 'graphql-scalars';
+import { DateTimeResolver, NonNegativeIntResolver, SafeIntResolver } from 'graphql-scalars';
 import { type AuthScopes, createAuthScopes, type GlobalId } from './auth-scopes.ts';
 import { isAuthorized } from './authorized.ts';
 import type { Context } from './context.ts';
@@ -16,6 +16,8 @@ export const builder = new SchemaBuilder<{
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     NonNegativeInt: { Input: number; Output: number };
+    /** Session, user and item counts: JSON numbers, exact up to 2^53 − 1 (Int stops at 2^31 − 1). */
+    SafeInt: { Input: number; Output: number };
   };
 }>({
   // Errors first, so a refused mutation becomes its ForbiddenError union member; relay before
@@ -48,6 +50,10 @@ export const builder = new SchemaBuilder<{
 
 builder.addScalarType('DateTime', DateTimeResolver);
 builder.addScalarType('NonNegativeInt', NonNegativeIntResolver);
+builder.addScalarType('SafeInt', SafeIntResolver, {
+  description:
+    'Every session, user and item count: a JSON number, exact up to 2^53 − 1 (9,007,199,254,740,991); GraphQL Int stops at 2^31 − 1, which 90 days of a busy project pass.',
+});
 
 builder.queryType({});
 builder.mutationType({});

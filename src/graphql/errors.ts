@@ -1,5 +1,8 @@
-// Expected failures of mutations and argument checks. They reach clients as members of a result
-// union (the Pothos errors plugin), never as top-level errors: see errors.schema.ts for the types.
+import { createGraphQLError } from 'graphql-yoga';
+
+// Expected failures. One rule (docs/design.md, GraphQL): a mutation returns them as members of its
+// result union (the Pothos errors plugin, errors.schema.ts); a query field returns its own type and
+// a bad argument there is a GraphQL error with code BAD_USER_INPUT (`badUserInput`).
 
 export class BaseError extends Error {
   override name = 'BaseError';
@@ -14,6 +17,17 @@ export class InvalidArgumentError extends BaseError {
   ) {
     super(message);
   }
+}
+
+/**
+ * A bad argument of a query field as clients see it: `extensions.code` is BAD_USER_INPUT and
+ * `extensions.field` names the argument. Query resolvers throw InvalidArgumentError; masking turns
+ * it into this (mask-error.ts), so validation code needs no GraphQL import.
+ */
+export function badUserInput(error: InvalidArgumentError) {
+  return createGraphQLError(error.message, {
+    extensions: { code: 'BAD_USER_INPUT', field: error.field },
+  });
 }
 
 export class NotFoundError extends BaseError {

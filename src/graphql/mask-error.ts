@@ -3,7 +3,7 @@ import { createGraphQLError, maskError as yogaMaskError } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../db/unavailable.ts';
-import { ForbiddenError, InvalidArgumentError } from './errors.ts';
+import { badUserInput, ForbiddenError, InvalidArgumentError } from './errors.ts';
 
 /**
  * Turns the known causes of unexpected errors into clear codes, and hides everything else
@@ -12,11 +12,7 @@ import { ForbiddenError, InvalidArgumentError } from './errors.ts';
 export function createMaskError(log: Logger, development: boolean) {
   return (error: unknown, message: string, isDev?: boolean): Error => {
     const original = (error as { originalError?: unknown }).originalError ?? error;
-    if (original instanceof InvalidArgumentError) {
-      return createGraphQLError(original.message, {
-        extensions: { code: 'BAD_USER_INPUT', field: original.field },
-      });
-    }
+    if (original instanceof InvalidArgumentError) return badUserInput(original);
     // Outside mutations (whose unions carry ForbiddenError), a refused field is an error here.
     if (original instanceof ForbiddenError) {
       return createGraphQLError(original.message, { extensions: { code: 'FORBIDDEN' } });

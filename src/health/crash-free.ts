@@ -10,6 +10,10 @@ export interface SessionCounts {
   crashed: number;
   abnormal: number;
   unhandled: number;
+  /** Sessions that ended abnormal with an ANR mechanism (`anr_foreground` or `anr_background`). */
+  anr: number;
+  /** Sessions that ended abnormal with `abnormal_mechanism: anr_foreground`. */
+  anrForeground: number;
 }
 
 /**
@@ -25,6 +29,9 @@ export interface UserCounts {
   unhandled: number;
   /** Distinct users in crashed ∪ abnormal ∪ unhandled. */
   fatalAny: number;
+  /** Users with any ANR (Sentry's `user.anr`), and with a foreground one (`user.foreground_anr`). */
+  anr: number;
+  anrForeground: number;
 }
 
 /** The mutually exclusive groups a `session.status` grouping shows. */
@@ -42,6 +49,8 @@ export const ZERO_SESSION_COUNTS: Readonly<SessionCounts> = Object.freeze({
   crashed: 0,
   abnormal: 0,
   unhandled: 0,
+  anr: 0,
+  anrForeground: 0,
 });
 
 export const ZERO_USER_COUNTS: Readonly<UserCounts> = Object.freeze({
@@ -51,6 +60,8 @@ export const ZERO_USER_COUNTS: Readonly<UserCounts> = Object.freeze({
   abnormal: 0,
   unhandled: 0,
   fatalAny: 0,
+  anr: 0,
+  anrForeground: 0,
 });
 
 /** Sessions are counted once, in the bucket of their `started` time, so groups add up. */
@@ -61,6 +72,8 @@ export function addSessionCounts(a: SessionCounts, b: SessionCounts): SessionCou
     crashed: a.crashed + b.crashed,
     abnormal: a.abnormal + b.abnormal,
     unhandled: a.unhandled + b.unhandled,
+    anr: a.anr + b.anr,
+    anrForeground: a.anrForeground + b.anrForeground,
   };
 }
 

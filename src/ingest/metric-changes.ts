@@ -20,6 +20,8 @@ export interface UserFlags {
   crashed: boolean;
   abnormal: boolean;
   unhandled: boolean;
+  anr: boolean;
+  anrForeground: boolean;
 }
 
 /** A row of the write statement's `changes` parameter; names are its SQL column names. */
@@ -33,12 +35,16 @@ export interface MetricChange {
   crashed: number;
   abnormal: number;
   unhandled: number;
+  anr: number;
+  anr_foreground: number;
   /** The user, as a decimal string (JSON has no 64-bit integers), and what happened to them. */
   user_hash: string | null;
   user_errored: boolean;
   user_crashed: boolean;
   user_abnormal: boolean;
   user_unhandled: boolean;
+  user_anr: boolean;
+  user_anr_foreground: boolean;
   /** Representative durations leaving and entering the histogram. */
   duration_removed: number | null;
   duration_added: number | null;
@@ -67,11 +73,15 @@ export function sessionChange(
     crashed: after.crashed - before.crashed,
     abnormal: after.abnormal - before.abnormal,
     unhandled: after.unhandled - before.unhandled,
+    anr: after.anr - before.anr,
+    anr_foreground: after.anrForeground - before.anrForeground,
     user_hash: userHash === null ? null : userHash.toString(),
     user_errored: user.errored,
     user_crashed: user.crashed,
     user_abnormal: user.abnormal,
     user_unhandled: user.unhandled,
+    user_anr: user.anr,
+    user_anr_foreground: user.anrForeground,
     duration_removed: durationMoved ? before.duration : null,
     duration_added: durationMoved ? after.duration : null,
   };
@@ -94,11 +104,16 @@ export function aggregateChange(
     crashed: bucket.crashed,
     abnormal: bucket.abnormal,
     unhandled: bucket.unhandled,
+    // Aggregates carry no mechanism (Relay: always none).
+    anr: 0,
+    anr_foreground: 0,
     user_hash: userHash === null ? null : userHash.toString(),
     user_errored: bucket.errored + fatal > 0,
     user_crashed: bucket.crashed > 0,
     user_abnormal: bucket.abnormal > 0,
     user_unhandled: bucket.unhandled > 0,
+    user_anr: false,
+    user_anr_foreground: false,
     duration_removed: null,
     duration_added: null,
   };

@@ -15,6 +15,9 @@ export const SESSION_STATUSES = [
 ] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
 
+/** Why a session ended abnormal, when the SDK says it was an ANR (sentry-java sends these). */
+export type AbnormalMechanism = 'anr_foreground' | 'anr_background';
+
 export type RejectReason =
   | 'invalid_json'
   | 'invalid_payload'
@@ -39,6 +42,8 @@ export interface SessionUpdate {
   duration: number | null;
   status: SessionStatus;
   errors: number;
+  /** Relay's rule: values other than the two ANR mechanisms (and null) mean "none". */
+  abnormalMechanism: AbnormalMechanism | null;
   release: string;
   /** '' when absent or invalid. */
   environment: string;
@@ -107,6 +112,7 @@ const sessionSchema = z.object({
   duration: z.number().finite().nullish(),
   status: z.string().default('ok'),
   errors: count,
+  abnormal_mechanism: z.unknown().optional(),
   attrs,
 });
 
@@ -167,6 +173,7 @@ export function normalizeSession(
       duration: s.duration ?? null,
       status: s.status,
       errors: s.errors,
+      abnormalMechanism: abnormalMechanism(s.abnormal_mechanism),
       release: s.attrs.release,
       environment: normalizeEnvironment(s.attrs.environment),
     },
@@ -236,6 +243,10 @@ export function normalizeEnvironment(environment: string | null | undefined): st
     environment.toLowerCase() === 'none' ||
     !isCleanName(environment);
   return bad ? '' : environment;
+}
+
+function abnormalMechanism(value: unknown): AbnormalMechanism | null {
+  return value === 'anr_foreground' || value === 'anr_background' ? value : null;
 }
 
 /**

@@ -18,6 +18,9 @@ export interface SessionState {
   crashed: boolean;
   abnormal: boolean;
   unhandled: boolean;
+  /** Ended abnormal with an ANR, any mechanism / the foreground one (Relay tags only abnormal). */
+  anr: boolean;
+  anrForeground: boolean;
   lastSeq: bigint | null;
   lastTimestamp: Date | null;
   lastStatus: SessionStatus | null;
@@ -31,6 +34,8 @@ export interface Contribution {
   crashed: number;
   abnormal: number;
   unhandled: number;
+  anr: number;
+  anrForeground: number;
   /** Representative duration counted in the histogram, or null. */
   duration: number | null;
 }
@@ -52,6 +57,8 @@ export function emptyState(
     crashed: false,
     abnormal: false,
     unhandled: false,
+    anr: false,
+    anrForeground: false,
     lastSeq: null,
     lastTimestamp: null,
     lastStatus: null,
@@ -69,6 +76,11 @@ export function mergeUpdate(state: SessionState, update: SessionUpdate): Session
     crashed: state.crashed || status === 'crashed',
     abnormal: state.abnormal || status === 'abnormal',
     unhandled: state.unhandled || status === 'unhandled',
+    // Relay tags the mechanism only on an abnormal update (sentry-reference.md §2.5, rule 4u).
+    anr: state.anr || (status === 'abnormal' && update.abnormalMechanism !== null),
+    anrForeground:
+      state.anrForeground ||
+      (status === 'abnormal' && update.abnormalMechanism === 'anr_foreground'),
   };
   if (isNewer(update, state)) {
     next.lastSeq = update.seq;
@@ -87,6 +99,8 @@ export function contributionOf(state: SessionState): Contribution {
     crashed: state.crashed ? 1 : 0,
     abnormal: state.abnormal ? 1 : 0,
     unhandled: state.unhandled ? 1 : 0,
+    anr: state.anr ? 1 : 0,
+    anrForeground: state.anrForeground ? 1 : 0,
     duration: state.duration === null ? null : representativeDuration(state.duration),
   };
 }

@@ -165,7 +165,8 @@ function lockSessionStates(tx: SqlSession, keys: SessionUpdates[]): Promise<Stat
        ORDER BY s.project_id, s.sid FOR UPDATE OF s
      )
      SELECT project_id, sid::text, release_id, environment_id, started, user_hash::text, init_seen,
-            errored, crashed, abnormal, unhandled, last_seq::text, last_timestamp, last_status, duration
+            errored, crashed, abnormal, unhandled, anr, anr_foreground, last_seq::text, last_timestamp,
+            last_status, duration
      FROM (SELECT * FROM inserted UNION ALL SELECT * FROM existing) AS s`,
     [JSON.stringify(rows)],
   );
@@ -240,10 +241,11 @@ async function writeRows(
      WITH states AS (
        UPDATE session_state AS s SET user_hash = v.user_hash, init_seen = v.init_seen,
          errored = v.errored, crashed = v.crashed, abnormal = v.abnormal, unhandled = v.unhandled,
-         last_seq = v.last_seq, last_timestamp = v.last_timestamp, last_status = v.last_status,
+         anr = v.anr, anr_foreground = v.anr_foreground, last_seq = v.last_seq, last_timestamp = v.last_timestamp, last_status = v.last_status,
          duration = v.duration
        FROM json_to_recordset($1::json) AS v(project_id int, sid uuid, user_hash bigint,
-         init_seen bool, errored bool, crashed bool, abnormal bool, unhandled bool, last_seq numeric,
+         init_seen bool, errored bool, crashed bool, abnormal bool, unhandled bool, anr bool,
+         anr_foreground bool, last_seq numeric,
          last_timestamp timestamptz, last_status text, duration float8)
        WHERE s.project_id = v.project_id AND s.sid = v.sid
      ), bucketed AS MATERIALIZED (
@@ -253,39 +255,44 @@ async function writeRows(
               date_bin(make_interval(secs => g.granularity), c.started, timestamptz 'epoch') AS bucket
        FROM json_to_recordset($2::json) AS c(project_id int, release_id int, environment_id int,
          started timestamptz, sessions int, errored_all int, crashed int, abnormal int, unhandled int,
-         user_hash bigint, user_errored bool, user_crashed bool, user_abnormal bool,
-         user_unhandled bool, duration_removed float8, duration_added float8)
+         anr int, anr_foreground int, user_hash bigint, user_errored bool, user_crashed bool,
+         user_abnormal bool, user_unhandled bool, user_anr bool, user_anr_foreground bool,
+         duration_removed float8, duration_added float8)
        CROSS JOIN unnest($3::int[]) AS g(granularity)
      ), counters AS (
        INSERT INTO session_counter AS c (project_id, release_id, environment_id, granularity, bucket,
-         sessions, errored_all, crashed, abnormal, unhandled)
+         sessions, errored_all, crashed, abnormal, unhandled, anr, anr_foreground)
        SELECT project_id, release_id, environment_id, granularity, bucket, sum(sessions),
-              sum(errored_all), sum(crashed), sum(abnormal), sum(unhandled)
+              sum(errored_all), sum(crashed), sum(abnormal), sum(unhandled), sum(anr),
+              sum(anr_foreground)
        FROM bucketed
        GROUP BY project_id, release_id, granularity, bucket, environment_id
        HAVING sum(sessions) <> 0 OR sum(errored_all) <> 0 OR sum(crashed) <> 0
-           OR sum(abnormal) <> 0 OR sum(unhandled) <> 0
+           OR sum(abnormal) <> 0 OR sum(unhandled) <> 0 OR sum(anr) <> 0
        ORDER BY project_id, release_id, granularity, bucket, environment_id
        ON CONFLICT (project_id, release_id, granularity, bucket, environment_id) DO UPDATE SET
          sessions = c.sessions + EXCLUDED.sessions, errored_all = c.errored_all + EXCLUDED.errored_all,
          crashed = c.crashed + EXCLUDED.crashed, abnormal = c.abnormal + EXCLUDED.abnormal,
-         unhandled = c.unhandled + EXCLUDED.unhandled
+         unhandled = c.unhandled + EXCLUDED.unhandled, anr = c.anr + EXCLUDED.anr,
+         anr_foreground = c.anr_foreground + EXCLUDED.anr_foreground
      ), users AS (
        INSERT INTO session_users AS u (project_id, release_id, environment_id, granularity, bucket,
-         user_hash, errored, crashed, abnormal, unhandled)
+         user_hash, errored, crashed, abnormal, unhandled, anr, anr_foreground)
        SELECT project_id, release_id, environment_id, granularity, bucket, user_hash,
               bool_or(user_errored), bool_or(user_crashed), bool_or(user_abnormal),
-              bool_or(user_unhandled)
+              bool_or(user_unhandled), bool_or(user_anr), bool_or(user_anr_foreground)
        FROM bucketed WHERE user_hash IS NOT NULL
        GROUP BY project_id, release_id, granularity, bucket, environment_id, user_hash
        ORDER BY project_id, release_id, granularity, bucket, environment_id, user_hash
        ON CONFLICT (project_id, release_id, granularity, bucket, environment_id, user_hash)
        DO UPDATE SET
          errored = u.errored OR EXCLUDED.errored, crashed = u.crashed OR EXCLUDED.crashed,
-         abnormal = u.abnormal OR EXCLUDED.abnormal, unhandled = u.unhandled OR EXCLUDED.unhandled
+         abnormal = u.abnormal OR EXCLUDED.abnormal, unhandled = u.unhandled OR EXCLUDED.unhandled,
+         anr = u.anr OR EXCLUDED.anr, anr_foreground = u.anr_foreground OR EXCLUDED.anr_foreground
        -- Most repeats change nothing: skip the write.
        WHERE (EXCLUDED.errored AND NOT u.errored) OR (EXCLUDED.crashed AND NOT u.crashed)
           OR (EXCLUDED.abnormal AND NOT u.abnormal) OR (EXCLUDED.unhandled AND NOT u.unhandled)
+          OR (EXCLUDED.anr AND NOT u.anr) OR (EXCLUDED.anr_foreground AND NOT u.anr_foreground)
      ), durations AS (
        INSERT INTO session_duration AS d (project_id, release_id, environment_id, granularity, bucket,
          value, count)
@@ -329,6 +336,8 @@ interface StateColumns {
   crashed: boolean;
   abnormal: boolean;
   unhandled: boolean;
+  anr: boolean;
+  anr_foreground: boolean;
   last_seq: string | null;
   last_timestamp: Date | null;
   last_status: SessionStatus | null;
@@ -345,6 +354,8 @@ function toColumns(projectId: number, s: SessionState): StateColumns {
     crashed: s.crashed,
     abnormal: s.abnormal,
     unhandled: s.unhandled,
+    anr: s.anr,
+    anr_foreground: s.anrForeground,
     last_seq: s.lastSeq === null ? null : s.lastSeq.toString(),
     last_timestamp: s.lastTimestamp,
     last_status: s.lastStatus,
@@ -368,6 +379,8 @@ function fromRow(row: StateRow): SessionState {
     crashed: row.crashed,
     abnormal: row.abnormal,
     unhandled: row.unhandled,
+    anr: row.anr,
+    anrForeground: row.anr_foreground,
     lastSeq: row.last_seq === null ? null : BigInt(row.last_seq),
     lastTimestamp: row.last_timestamp,
     lastStatus: row.last_status,

@@ -107,12 +107,16 @@ interface RawMetricsRow {
   crashed: number | null;
   abnormal: number | null;
   unhandled: number | null;
+  anr: number | null;
+  anr_foreground: number | null;
   users: number | null;
   users_errored: number | null;
   users_crashed: number | null;
   users_abnormal: number | null;
   users_unhandled: number | null;
   users_fatal: number | null;
+  users_anr: number | null;
+  users_anr_foreground: number | null;
 }
 
 /** Session counters and exact user counts per group, in one statement. */
@@ -131,13 +135,15 @@ export async function selectSessionMetrics(db: Database, q: MetricsQuery): Promi
        SELECT ${prefix(counters.select)}
          sum(m.sessions)::float8 AS sessions, sum(m.errored_all)::float8 AS errored_all,
          sum(m.crashed)::float8 AS crashed, sum(m.abnormal)::float8 AS abnormal,
-         sum(m.unhandled)::float8 AS unhandled
+         sum(m.unhandled)::float8 AS unhandled, sum(m.anr)::float8 AS anr,
+         sum(m.anr_foreground)::float8 AS anr_foreground
        FROM ${counters.from} ${counters.groupBy}
      ), per_user AS (
        -- One row per user and group first: a single aggregation instead of one sort per count.
        SELECT ${prefix(users.select)} m.user_hash, bool_or(m.errored) AS errored,
          bool_or(m.crashed) AS crashed, bool_or(m.abnormal) AS abnormal,
-         bool_or(m.unhandled) AS unhandled
+         bool_or(m.unhandled) AS unhandled, bool_or(m.anr) AS anr,
+         bool_or(m.anr_foreground) AS anr_foreground
        FROM ${usersFrom} GROUP BY ${positions(users.keys.length + 1)}
      ), u AS (
        SELECT ${prefix(users.keys.join(', '))}
@@ -146,7 +152,9 @@ export async function selectSessionMetrics(db: Database, q: MetricsQuery): Promi
          count(*) FILTER (WHERE crashed)::float8 AS users_crashed,
          count(*) FILTER (WHERE abnormal)::float8 AS users_abnormal,
          count(*) FILTER (WHERE unhandled)::float8 AS users_unhandled,
-         count(*) FILTER (WHERE crashed OR abnormal OR unhandled)::float8 AS users_fatal
+         count(*) FILTER (WHERE crashed OR abnormal OR unhandled)::float8 AS users_fatal,
+         count(*) FILTER (WHERE anr)::float8 AS users_anr,
+         count(*) FILTER (WHERE anr_foreground)::float8 AS users_anr_foreground
        FROM per_user ${users.keys.length > 0 ? `GROUP BY ${users.keys.join(', ')}` : ''}
      )
      SELECT * FROM c ${join}`,
@@ -163,6 +171,8 @@ export async function selectSessionMetrics(db: Database, q: MetricsQuery): Promi
       crashed: r.crashed ?? 0,
       abnormal: r.abnormal ?? 0,
       unhandled: r.unhandled ?? 0,
+      anr: r.anr ?? 0,
+      anrForeground: r.anr_foreground ?? 0,
     },
     users: {
       users: r.users ?? 0,
@@ -171,6 +181,8 @@ export async function selectSessionMetrics(db: Database, q: MetricsQuery): Promi
       abnormal: r.users_abnormal ?? 0,
       unhandled: r.users_unhandled ?? 0,
       fatalAny: r.users_fatal ?? 0,
+      anr: r.users_anr ?? 0,
+      anrForeground: r.users_anr_foreground ?? 0,
     },
   }));
 }

@@ -199,6 +199,8 @@ describe('addSessionCounts', () => {
       crashed: 3,
       abnormal: 1,
       unhandled: 1,
+      anr: 0,
+      anrForeground: 0,
     });
   });
 

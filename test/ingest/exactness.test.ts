@@ -87,7 +87,15 @@ describe('retries and duplicates', () => {
       RELEASE,
       ENVIRONMENT,
     );
-    expect(sessions).toEqual({ sessions: 2, erroredAll: 2, crashed: 1, abnormal: 0, unhandled: 0 });
+    expect(sessions).toEqual({
+      sessions: 2,
+      erroredAll: 2,
+      crashed: 1,
+      abnormal: 0,
+      unhandled: 0,
+      anr: 0,
+      anrForeground: 0,
+    });
     expect(users).toMatchObject({ users: 1, erroredAll: 1, crashed: 1 });
     expect(durations).toEqual([{ value: 30, count: 1 }]);
   });
@@ -111,7 +119,15 @@ describe('retries and duplicates', () => {
 
     expect(statuses).toEqual([200, 200, 200, 200]);
     const { sessions } = await storedGroup(server.db, project.id, RELEASE, ENVIRONMENT);
-    expect(sessions).toEqual({ sessions: 1, erroredAll: 1, crashed: 1, abnormal: 0, unhandled: 0 });
+    expect(sessions).toEqual({
+      sessions: 1,
+      erroredAll: 1,
+      crashed: 1,
+      abnormal: 0,
+      unhandled: 0,
+      anr: 0,
+      anrForeground: 0,
+    });
   });
 
   test('records the duration of an exited session once when its final update is retried', async ({
@@ -166,7 +182,15 @@ describe('retries and duplicates', () => {
 
     expect(response.status).toBe(200);
     const { sessions } = await storedGroup(server.db, project.id, RELEASE, ENVIRONMENT);
-    expect(sessions).toEqual({ sessions: 5, erroredAll: 1, crashed: 0, abnormal: 0, unhandled: 0 });
+    expect(sessions).toEqual({
+      sessions: 5,
+      erroredAll: 1,
+      crashed: 0,
+      abnormal: 0,
+      unhandled: 0,
+      anr: 0,
+      anrForeground: 0,
+    });
   });
 });
 
@@ -184,7 +208,15 @@ describe('facts of one session', () => {
     expect((await postEnvelope(server.envelopeUrl(project), envelope)).status).toBe(200);
 
     const { sessions, users } = await findGroup(server.db, project.id, RELEASE, ENVIRONMENT);
-    expect(sessions).toEqual({ sessions: 1, erroredAll: 1, crashed: 1, abnormal: 0, unhandled: 1 });
+    expect(sessions).toEqual({
+      sessions: 1,
+      erroredAll: 1,
+      crashed: 1,
+      abnormal: 0,
+      unhandled: 1,
+      anr: 0,
+      anrForeground: 0,
+    });
     expect(users).toMatchObject({ users: 1, erroredAll: 1, crashed: 1, unhandled: 1, fatalAny: 1 });
   });
 });
@@ -196,7 +228,15 @@ describe('arrival order', () => {
     await postAll(server, reference, envelopes);
     const expected = await storedRows(server.db, reference.id);
     const { sessions } = await storedGroup(server.db, reference.id, RELEASE, ENVIRONMENT);
-    expect(sessions).toEqual({ sessions: 2, erroredAll: 2, crashed: 1, abnormal: 0, unhandled: 0 });
+    expect(sessions).toEqual({
+      sessions: 2,
+      erroredAll: 2,
+      crashed: 1,
+      abnormal: 0,
+      unhandled: 0,
+      anr: 0,
+      anrForeground: 0,
+    });
 
     const random = seededRandom(20_260_101);
     const orders = Array.from({ length: 20 }, () => shuffled([0, 1, 2, 3, 4, 5], random));

@@ -145,7 +145,15 @@ describe('rejected items', () => {
       200,
     );
     const { sessions } = await findGroup(server.db, project.id, RELEASE, ENVIRONMENT);
-    expect(sessions).toEqual({ sessions: 3, erroredAll: 1, crashed: 1, abnormal: 0, unhandled: 0 });
+    expect(sessions).toEqual({
+      sessions: 3,
+      erroredAll: 1,
+      crashed: 1,
+      abnormal: 0,
+      unhandled: 0,
+      anr: 0,
+      anrForeground: 0,
+    });
     expect(await rejectedCounts(server.db, project.id)).toEqual({ too_old: 1, too_new: 1 });
   });
 });
@@ -271,7 +279,15 @@ describe('accepted and normalised items', () => {
     ]);
     expect((await postEnvelope(server.envelopeUrl(project), envelope)).status).toBe(200);
     const { sessions } = await findGroup(server.db, project.id, RELEASE, ENVIRONMENT);
-    expect(sessions).toEqual({ sessions: 1, erroredAll: 1, crashed: 1, abnormal: 0, unhandled: 0 });
+    expect(sessions).toEqual({
+      sessions: 1,
+      erroredAll: 1,
+      crashed: 1,
+      abnormal: 0,
+      unhandled: 0,
+      anr: 0,
+      anrForeground: 0,
+    });
   });
 
   test('counts a session without sid under a sid of its own', async ({ server, project }) => {

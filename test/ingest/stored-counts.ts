@@ -24,7 +24,8 @@ export async function storedCounts(db: Database, projectId: number): Promise<Sto
     SELECT r.version AS release, e.name AS environment,
       sum(c.sessions)::float8 AS "sessions", sum(c.errored_all)::float8 AS "erroredAll",
       sum(c.crashed)::float8 AS crashed, sum(c.abnormal)::float8 AS abnormal,
-      sum(c.unhandled)::float8 AS unhandled
+      sum(c.unhandled)::float8 AS unhandled, sum(c.anr)::float8 AS anr,
+      sum(c.anr_foreground)::float8 AS "anrForeground"
     FROM session_counter c
     JOIN release r ON r.id = c.release_id
     JOIN environment e ON e.id = c.environment_id
@@ -38,7 +39,9 @@ export async function storedCounts(db: Database, projectId: number): Promise<Sto
       count(DISTINCT u.user_hash) FILTER (WHERE u.abnormal)::int AS abnormal,
       count(DISTINCT u.user_hash) FILTER (WHERE u.unhandled)::int AS unhandled,
       count(DISTINCT u.user_hash) FILTER (WHERE u.crashed OR u.abnormal OR u.unhandled)::int
-        AS "fatalAny"
+        AS "fatalAny",
+      count(DISTINCT u.user_hash) FILTER (WHERE u.anr)::int AS anr,
+      count(DISTINCT u.user_hash) FILTER (WHERE u.anr_foreground)::int AS "anrForeground"
     FROM session_users u
     JOIN release r ON r.id = u.release_id
     JOIN environment e ON e.id = u.environment_id
@@ -115,8 +118,25 @@ function emptyGroup(release: string, environment: string): StoredGroup {
   return {
     release,
     environment,
-    sessions: { sessions: 0, erroredAll: 0, crashed: 0, abnormal: 0, unhandled: 0 },
-    users: { users: 0, erroredAll: 0, crashed: 0, abnormal: 0, unhandled: 0, fatalAny: 0 },
+    sessions: {
+      sessions: 0,
+      erroredAll: 0,
+      crashed: 0,
+      abnormal: 0,
+      unhandled: 0,
+      anr: 0,
+      anrForeground: 0,
+    },
+    users: {
+      users: 0,
+      erroredAll: 0,
+      crashed: 0,
+      abnormal: 0,
+      unhandled: 0,
+      fatalAny: 0,
+      anr: 0,
+      anrForeground: 0,
+    },
     durations: [],
   };
 }

@@ -3,6 +3,7 @@ import { describe, expect } from 'vitest';
 import { updateAdoptionStages } from '../../src/jobs/adoption-monitor.ts';
 import { envelope, post, type SessionFields, sessionsEnvelope } from '../support/envelopes.ts';
 import { test } from '../support/fixtures.ts';
+import { badUserInput } from '../support/graphql-errors.ts';
 import type { TestProject, TestServer } from '../support/server.ts';
 
 async function send(server: TestServer, project: TestProject, sessions: SessionFields[]) {
@@ -51,8 +52,8 @@ async function fixtureA(server: TestServer, project: TestProject) {
 const TABLE = `releases(sort: $sort, first: $first) {
   totalCount
   edges { node { version shortVersion health {
-    ... on ReleaseHealth { sessions users crashFreeSessions crashFreeUsers sessionsAdoption usersAdoption
-      sessions24h users24h projectSessions24h projectUsers24h durationP50 durationP90 hasHealthData }
+    sessions users crashFreeSessions crashFreeUsers sessionsAdoption usersAdoption
+    sessions24h users24h projectSessions24h projectUsers24h durationP50 durationP90 hasHealthData
   } adoptionStage(environment: "production") { stage adoptedAt unadoptedAt } } }
 }`;
 
@@ -253,7 +254,49 @@ describe('adoption stages', () => {
   });
 });
 
+describe('query fields return their type (issue 11)', () => {
+  const QUERY = (period: string) =>
+    `{ project(organizationSlug: "default", slug: "default") { release(version: "x") { health(period: "${period}") { sessions crashFreeSessions } } } }`;
+
+  test('a health query without fragments works; a bad period is BAD_USER_INPUT naming it', async ({
+    server,
+  }) => {
+    const key = await server.db.prisma.projectKey.findFirstOrThrow({
+      where: { project: { slug: 'default', organization: { slug: 'default' } } },
+    });
+    const project = { id: key.projectId, publicKey: key.publicKey };
+    await post(
+      server.envelopeUrl(project),
+      sessionsEnvelope([
+        ...[1, 2, 3].map(() => ({ release: 'x', status: 'exited' as const })),
+        { release: 'x', status: 'crashed' },
+      ]),
+    );
+    const ok = await server.gql(QUERY('24h'));
+    expect(ok.errors).toBeUndefined();
+    expect(ok.data).toEqual({
+      project: { release: { health: { sessions: 4, crashFreeSessions: 75 } } },
+    });
+    expect(badUserInput(await server.gql(QUERY('2y')))).toMatchObject({ field: 'period' });
+    // One unit: the sessions query gives the same percentage for the same sessions.
+    const query = await server.gql(
+      `{ project(organizationSlug: "default", slug: "default") { sessions(period: "24h", releases: ["x"]) { groups { totals { crashFreeSessions } } } } }`,
+    );
+    expect(query.data).toEqual({
+      project: { sessions: { groups: [{ totals: { crashFreeSessions: 75 } }] } },
+    });
+  });
+});
+
 describe('bad arguments', () => {
+  const refuse = async (server: TestServer, project: TestProject, body: string) =>
+    badUserInput(
+      await server.gql(
+        `query ($org: String!, $slug: String!) { project(organizationSlug: $org, slug: $slug) { ${body} } }`,
+        { org: project.organizationSlug, slug: project.slug },
+      ),
+    );
+
   test.for([
     ['an unknown period', 'health(period: "5y")', 'period'],
     [
@@ -263,38 +306,37 @@ describe('bad arguments', () => {
     ],
     ['period with start', 'health(period: "24h", start: "2026-01-01T00:00:00Z")', 'period'],
   ] as const)(
-    '%s is an InvalidArgumentError naming the argument',
+    '%s is a BAD_USER_INPUT error naming the argument',
     async ([, field, name], { server, project }) => {
       await send(server, project, [{ release: 'v@1', status: 'exited' }]);
-      const data = await query<{
-        release: { health: { __typename: string; field: string; message: string } };
-      }>(
+      const error = await refuse(
         server,
         project,
-        `release(version: "v@1") { ${field} { __typename ... on InvalidArgumentError { field message } } }`,
+        `release(version: "v@1") { ${field} { sessions } }`,
       );
-      expect(data.release.health).toMatchObject({
-        __typename: 'InvalidArgumentError',
-        field: name,
-      });
-      expect(data.release.health.message.length).toBeGreaterThan(10);
+      expect(error.field).toBe(name);
+      expect(error.message.length).toBeGreaterThan(10);
     },
   );
+
+  test('Project.health refuses a bad period the same way', async ({ server, project }) => {
+    expect(await refuse(server, project, 'health(period: "5y") { sessions }')).toMatchObject({
+      field: 'period',
+    });
+  });
 
   test('an interval that makes too many points is refused with Sentry’s message', async ({
     server,
     project,
   }) => {
     await send(server, project, [{ release: 'v@1', status: 'exited' }]);
-    const data = await query<{
-      release: { health: { stats: { __typename: string; message: string } } };
-    }>(
+    const error = await refuse(
       server,
       project,
-      `release(version: "v@1") { health(period: "90d") { ... on ReleaseHealth { stats(interval: "1m") { __typename ... on Error { message } } } } }`,
+      'release(version: "v@1") { health(period: "90d") { stats(interval: "1m") { value } } }',
     );
-    expect(data.release.health.stats).toMatchObject({ __typename: 'InvalidArgumentError' });
-    expect(data.release.health.stats.message).toContain('too many results');
+    expect(error.field).toBe('interval');
+    expect(error.message).toContain('too many results');
   });
 });
 
@@ -309,17 +351,15 @@ describe('series', () => {
     const data = await query<{
       release: {
         health: {
-          stats: {
-            points: Array<{ timestamp: string; value: number; crashFreeSessions: number | null }>;
-          };
+          stats: Array<{ timestamp: string; value: number; crashFreeSessions: number | null }>;
         };
       };
     }>(
       server,
       project,
-      `release(version: "v@1") { health(period: "24h") { ... on ReleaseHealth { stats { ... on ReleaseStats { points { timestamp value crashFreeSessions } } } } } }`,
+      `release(version: "v@1") { health(period: "24h") { stats { timestamp value crashFreeSessions } } }`,
     );
-    const points = data.release.health.stats.points;
+    const points = data.release.health.stats;
     expect(points.length).toBeGreaterThanOrEqual(24);
     expect(points.reduce((n, p) => n + p.value, 0)).toBe(3);
     expect(points.at(-1)).toMatchObject({ value: 2, crashFreeSessions: 50 });
@@ -347,7 +387,7 @@ test('server-mode aggregates: exited 10, errored 3, crashed 2 (spec §7 example 
   const data = await query<{ release: { health: Record<string, number> } }>(
     server,
     project,
-    `release(version: "api@1") { health { ... on ReleaseHealth { sessions sessionsErrored sessionsCrashed sessionsHealthy crashFreeSessions } } }`,
+    `release(version: "api@1") { health { sessions sessionsErrored sessionsCrashed sessionsHealthy crashFreeSessions } }`,
   );
   expect(data.release.health).toMatchObject({
     sessions: 15,

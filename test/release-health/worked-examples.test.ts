@@ -13,11 +13,9 @@ const HEALTH = /* GraphQL */ `
       release(version: $version) {
         health(period: "24h") {
           __typename
-          ... on ReleaseHealth {
-            sessions sessionsHealthy sessionsErrored sessionsCrashed sessionsAbnormal sessionsUnhandled
-            users usersHealthy usersErrored usersCrashed usersAbnormal
-            crashFreeSessions crashFreeUsers
-          }
+          sessions sessionsHealthy sessionsErrored sessionsCrashed sessionsAbnormal sessionsUnhandled
+          users usersHealthy usersErrored usersCrashed usersAbnormal
+          crashFreeSessions crashFreeUsers
         }
       }
     }

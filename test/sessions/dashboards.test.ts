@@ -115,6 +115,10 @@ async function byId(
 const sessionsOf = (body: Response['body']) =>
   (body.data as { organization: { sessions: Record<string, unknown> } }).organization.sessions;
 
+// Every rate of the API is a percentage, computed in Sentry's float order (src/health/rates.ts).
+const pct = (n: number, d: number) => (n / d) * 100;
+const free = (crashed: number, total: number) => 100 - (crashed / total) * 100;
+
 const STATUS_ORDER = ['HEALTHY', 'ERRORED', 'UNHANDLED', 'CRASHED', 'ABNORMAL'];
 const byStatus = (unit: string, totals: number[], series: number[][]) =>
   STATUS_ORDER.map((status, i) => ({
@@ -126,17 +130,17 @@ const byStatus = (unit: string, totals: number[], series: number[][]) =>
 /** The `groups` each document must return for the data above. */
 const EXPECTED: Record<string, unknown[]> = {
   'crash-free-sessions-top-adopted': [
-    ['r1', 6, [1 - 1 / 6, null, null]],
-    ['r2', 5, [1, null, 1 - 1 / 3]],
-    ['r3', 4, [null, null, 1]],
-    ['r4', 3, [1, null, null]],
-    ['r5', 2, [null, null, 1]],
+    ['r1', 6, [free(1, 6), null, null]],
+    ['r2', 5, [100, null, free(1, 3)]],
+    ['r3', 4, [null, null, 100]],
+    ['r4', 3, [100, null, null]],
+    ['r5', 2, [null, null, 100]],
   ].map(([release, sessions, series]) => ({
     by: { release },
     totals: {
       sessions,
-      sessionsAdoption: (sessions as number) / 21,
-      crashFreeSessions: 1 - (release === 'r1' ? 1 / 6 : release === 'r2' ? 1 / 5 : 0),
+      sessionsAdoption: pct(sessions as number, 21),
+      crashFreeSessions: release === 'r1' ? free(1, 6) : release === 'r2' ? free(1, 5) : 100,
     },
     series: { crashFreeSessions: series },
   })),
@@ -153,26 +157,26 @@ const EXPECTED: Record<string, unknown[]> = {
   })),
   'unhealthy-sessions': [
     {
-      totals: { sessions: 21, unhealthyRateSessions: 6 / 21 },
-      series: { unhealthyRateSessions: [2 / 11, null, 4 / 10] },
+      totals: { sessions: 21, unhealthyRateSessions: pct(6, 21) },
+      series: { unhealthyRateSessions: [pct(2, 11), null, pct(4, 10)] },
     },
   ],
   'session-health': [
     {
       totals: {
         sessions: 21,
-        healthyRateSessions: 15 / 21,
-        erroredRateSessions: 1 / 21,
-        unhandledRateSessions: 1 / 21,
-        crashRateSessions: 3 / 21,
-        abnormalRateSessions: 1 / 21,
+        healthyRateSessions: pct(15, 21),
+        erroredRateSessions: pct(1, 21),
+        unhandledRateSessions: pct(1, 21),
+        crashRateSessions: pct(3, 21),
+        abnormalRateSessions: pct(1, 21),
       },
       series: {
-        healthyRateSessions: [9 / 11, null, 6 / 10],
-        erroredRateSessions: [0, null, 1 / 10],
-        unhandledRateSessions: [0, null, 1 / 10],
-        crashRateSessions: [1 / 11, null, 2 / 10],
-        abnormalRateSessions: [1 / 11, null, 0],
+        healthyRateSessions: [pct(9, 11), null, pct(6, 10)],
+        erroredRateSessions: [0, null, pct(1, 10)],
+        unhandledRateSessions: [0, null, pct(1, 10)],
+        crashRateSessions: [pct(1, 11), null, pct(2, 10)],
+        abnormalRateSessions: [pct(1, 11), null, 0],
       },
     },
   ],
@@ -191,18 +195,18 @@ const EXPECTED: Record<string, unknown[]> = {
     {
       totals: {
         users: 20,
-        healthyRateUsers: 14 / 20,
-        erroredRateUsers: 1 / 20,
-        unhandledRateUsers: 1 / 20,
-        crashRateUsers: 3 / 20,
-        abnormalRateUsers: 1 / 20,
+        healthyRateUsers: pct(14, 20),
+        erroredRateUsers: pct(1, 20),
+        unhandledRateUsers: pct(1, 20),
+        crashRateUsers: pct(3, 20),
+        abnormalRateUsers: pct(1, 20),
       },
       series: {
-        healthyRateUsers: [9 / 11, null, 6 / 10],
-        erroredRateUsers: [0, null, 1 / 10],
-        unhandledRateUsers: [0, null, 1 / 10],
-        crashRateUsers: [1 / 11, null, 2 / 10],
-        abnormalRateUsers: [1 / 11, null, 0],
+        healthyRateUsers: [pct(9, 11), null, pct(6, 10)],
+        erroredRateUsers: [0, null, pct(1, 10)],
+        unhandledRateUsers: [0, null, pct(1, 10)],
+        crashRateUsers: [pct(1, 11), null, pct(2, 10)],
+        abnormalRateUsers: [pct(1, 11), null, 0],
       },
     },
   ],
@@ -219,18 +223,18 @@ const EXPECTED: Record<string, unknown[]> = {
   ),
   'releases-table': [
     ['r6', 0, 0, 1],
-    ['r5', 1, 1, 2],
-    ['r4', 1, 1, 3],
-    ['r3', 1, 1, 4],
-    ['r2', 0.8, 0.8, 5],
-    ['r1', 1 - 1 / 6, 1 - 1 / 6, 6],
+    ['r5', 100, 100, 2],
+    ['r4', 100, 100, 3],
+    ['r3', 100, 100, 4],
+    ['r2', free(1, 5), free(1, 5), 5],
+    ['r1', free(1, 6), free(1, 6), 6],
   ].map(([release, crashFreeSessions, crashFreeUsers, sessions]) => ({
     by: { release },
     totals: {
       crashFreeSessions,
       crashFreeUsers,
       sessions,
-      sessionsAdoption: (sessions as number) / 21,
+      sessionsAdoption: pct(sessions as number, 21),
     },
   })),
 };
@@ -248,7 +252,6 @@ describe('Session Health dashboards', () => {
     const file = await byFile(server, d, variables);
     expect(file.body.errors).toBeUndefined();
     const result = sessionsOf(file.body);
-    expect(result.__typename).toBe('SessionsResult');
     expect(result.groups).toEqual(EXPECTED[name]);
     if ('intervals' in result) expect(result.intervals).toHaveLength(3);
     const persisted = await byId(server, d.sha256, variables);

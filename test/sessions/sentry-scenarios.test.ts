@@ -180,22 +180,27 @@ describe('§7 D: the organization sessions fixture', () => {
       [
         'production',
         {
-          crashFreeSessions: 0.8333333333333334,
-          crashFreeUsers: 1,
-          crashRateSessions: 0.16666666666666666,
+          crashFreeSessions: 100 - (1 / 6) * 100,
+          crashFreeUsers: 100,
+          crashRateSessions: (1 / 6) * 100,
           crashRateUsers: 0,
         },
       ],
       [
         'development',
-        { crashFreeSessions: 1, crashFreeUsers: null, crashRateSessions: 0, crashRateUsers: null },
+        {
+          crashFreeSessions: 100,
+          crashFreeUsers: null,
+          crashRateSessions: 0,
+          crashRateUsers: null,
+        },
       ],
     ]);
     // Hourly series: ST is interval 24; empty hours are null.
     const production = result.groups[0]?.series.crashFreeSessions ?? [];
-    expect(production[24]).toBeCloseTo(2 / 3); // E1, E5 (crashed), E9
-    expect(production[23]).toBe(1); // E3, E8
-    expect(production[12]).toBe(1); // E4
+    expect(production[24]).toBeCloseTo(200 / 3); // E1, E5 (crashed), E9
+    expect(production[23]).toBe(100); // E3, E8
+    expect(production[12]).toBe(100); // E4
     expect(production.filter((v) => v === null)).toHaveLength(22);
   });
 
@@ -364,9 +369,9 @@ describe('§7 F and G', () => {
       { projects: [project.id] },
     );
     expect(result.groups.map((g) => [g.by.release, g.totals.crashFreeSessions])).toEqual([
-      ['1D', 0.8],
-      ['1C', 0.6666666666666667],
-      ['1B', 0.33333333333333337],
+      ['1D', 80],
+      ['1C', 100 - (1 / 3) * 100],
+      ['1B', 100 - (2 / 3) * 100],
     ]);
   });
 });

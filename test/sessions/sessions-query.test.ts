@@ -66,8 +66,8 @@ describe('groups', () => {
     expect(result.groups).toEqual([
       {
         by: { release: 'a' },
-        totals: { sessionsAdoption: 3 / 5 },
-        series: { sessionsAdoption: [3 / 4, 0], sessions: [3, 0] },
+        totals: { sessionsAdoption: (3 / 5) * 100 },
+        series: { sessionsAdoption: [(3 / 4) * 100, 0], sessions: [3, 0] },
       },
     ]);
     expect(result.hasMoreGroups).toBe(true);
@@ -113,9 +113,7 @@ const PROJECT_SESSIONS = (args: string) => /* GraphQL */ `
       projects {
         projectId
         sessions(period: "1d", groupBy: [RELEASE] ${args}) {
-          ... on SessionsResult {
-            groups { by { release } totals { sessions users crashFreeUsers } series { sessions } }
-          }
+          groups { by { release } totals { sessions users crashFreeUsers } series { sessions } }
         }
       }
     }
@@ -167,8 +165,8 @@ describe('Project.sessions', () => {
       triple.projects.map((project, i) => ({
         projectId: project.id,
         releases: {
-          v1: { sessions: i + 1, users: 1, crashFreeUsers: 1 },
-          v2: { sessions: 2, users: 2, crashFreeUsers: 0.5 },
+          v1: { sessions: i + 1, users: 1, crashFreeUsers: 100 },
+          v2: { sessions: 2, users: 2, crashFreeUsers: 50 },
         },
       })),
     );
@@ -182,7 +180,7 @@ describe('Project.sessions', () => {
       ', environments: ["production"]',
     );
     expect(projects[0]?.releases).toEqual({
-      v1: { sessions: 1, users: 1, crashFreeUsers: 1 },
+      v1: { sessions: 1, users: 1, crashFreeUsers: 100 },
       v2: { sessions: 1, users: 1, crashFreeUsers: 0 },
     });
   });

@@ -45,8 +45,6 @@ export interface SessionsResult {
   totalGroups: number;
   hasMoreGroups: boolean;
   groups: Group[];
-  message?: string;
-  field?: string;
 }
 
 /**
@@ -65,13 +63,8 @@ export async function sessions(
       organization(slug: $org) {
         sessions(projects: $projects, start: $start, end: $end, period: $period,
                  interval: $interval ${args}) {
-          __typename
-          ... on SessionsResult {
-            start end intervals totalGroups hasMoreGroups
-            groups { ${groups} }
-          }
-          ... on Error { message }
-          ... on InvalidArgumentError { field }
+          __typename start end intervals totalGroups hasMoreGroups
+          groups { ${groups} }
         }
       }
     }`;

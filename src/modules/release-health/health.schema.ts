@@ -1,13 +1,9 @@
 import { builder } from '../../graphql/builder.ts';
 import type { Context } from '../../graphql/context.ts';
-import {
-  crashFreePercent,
-  sessionBreakdown,
-  unhandledFreePercent,
-  userBreakdown,
-} from '../../health/crash-free.ts';
+import { sessionBreakdown, userBreakdown } from '../../health/crash-free.ts';
 import type { DurationCount } from '../../health/duration.ts';
 import { percentile } from '../../health/duration.ts';
+import { RATE_FIELDS } from '../../health/rates.ts';
 import type { HealthCounts } from './release-health.loaders.ts';
 
 // The numbers every health object shares: spec §4 formulas over one group's stored metrics.
@@ -19,36 +15,88 @@ export interface HealthShape extends HealthCounts {
 
 export const HealthInterface = builder.interfaceRef<HealthShape>('Health').implement({
   description:
-    'Sessions and users by status, crash-free rates and durations of one group. Rates are percentages (0–100), null when nothing was seen.',
+    'Sessions and users by status, every rate Sentry’s release health has, and durations of one group. Counts are SafeInt (exact up to 2^53 − 1); rates are percentages (0–100), null when nothing was seen, named `<outcome>Rate<Unit>` or `<outcome>Free<Unit>` (docs/design.md).',
   fields: (t) => ({
-    sessions: t.int({ description: 'Sessions started.', resolve: (h) => h.sessions.sessions }),
-    sessionsHealthy: t.int({ resolve: (h) => sessionBreakdown(h.sessions).healthy }),
-    sessionsErrored: t.int({
+    ...Object.fromEntries(
+      RATE_FIELDS.map((f) => [
+        f.name,
+        t.float({
+          nullable: true,
+          description: f.description,
+          resolve: (h) => f.value(h.sessions, h.users),
+        }),
+      ]),
+    ),
+    sessions: t.field({
+      type: 'SafeInt',
+      description: 'Sessions started.',
+      resolve: (h) => h.sessions.sessions,
+    }),
+    sessionsHealthy: t.field({
+      type: 'SafeInt',
+      resolve: (h) => sessionBreakdown(h.sessions).healthy,
+    }),
+    sessionsErrored: t.field({
+      type: 'SafeInt',
       description: 'Errored, not counting the crashed, abnormal and unhandled ones.',
       resolve: (h) => sessionBreakdown(h.sessions).errored,
     }),
-    sessionsUnhandled: t.int({ resolve: (h) => h.sessions.unhandled }),
-    sessionsCrashed: t.int({ resolve: (h) => h.sessions.crashed }),
-    sessionsAbnormal: t.int({ resolve: (h) => h.sessions.abnormal }),
-    users: t.int({ description: 'Distinct users (exact).', resolve: (h) => h.users.users }),
-    usersHealthy: t.int({ resolve: (h) => userBreakdown(h.users).healthy }),
-    usersErrored: t.int({ resolve: (h) => userBreakdown(h.users).errored }),
-    usersUnhandled: t.int({ resolve: (h) => h.users.unhandled }),
-    usersCrashed: t.int({ resolve: (h) => h.users.crashed }),
-    usersAbnormal: t.int({ resolve: (h) => h.users.abnormal }),
-    crashFreeSessions: t.float({
-      nullable: true,
-      resolve: (h) => crashFreePercent(h.sessions.sessions, h.sessions.crashed),
+    sessionsUnhandled: t.field({
+      type: 'SafeInt',
+      resolve: (h) => h.sessions.unhandled,
     }),
-    crashFreeUsers: t.float({
-      nullable: true,
-      resolve: (h) => crashFreePercent(h.users.users, h.users.crashed),
+    sessionsCrashed: t.field({
+      type: 'SafeInt',
+      resolve: (h) => h.sessions.crashed,
     }),
-    unhandledFreeSessions: t.float({
-      nullable: true,
-      description:
-        'Sessions without an unhandled error, in percent: unhandled sessions did not crash.',
-      resolve: (h) => unhandledFreePercent(h.sessions.sessions, h.sessions.unhandled),
+    sessionsAbnormal: t.field({
+      type: 'SafeInt',
+      resolve: (h) => h.sessions.abnormal,
+    }),
+    sessionsAnr: t.field({
+      type: 'SafeInt',
+      description: 'Sessions that ended abnormal with an ANR (foreground or background).',
+      resolve: (h) => h.sessions.anr,
+    }),
+    sessionsForegroundAnr: t.field({
+      type: 'SafeInt',
+      description: 'Sessions that ended abnormal with a foreground ANR.',
+      resolve: (h) => h.sessions.anrForeground,
+    }),
+    users: t.field({
+      type: 'SafeInt',
+      description: 'Distinct users (exact).',
+      resolve: (h) => h.users.users,
+    }),
+    usersHealthy: t.field({
+      type: 'SafeInt',
+      resolve: (h) => userBreakdown(h.users).healthy,
+    }),
+    usersErrored: t.field({
+      type: 'SafeInt',
+      resolve: (h) => userBreakdown(h.users).errored,
+    }),
+    usersUnhandled: t.field({
+      type: 'SafeInt',
+      resolve: (h) => h.users.unhandled,
+    }),
+    usersCrashed: t.field({
+      type: 'SafeInt',
+      resolve: (h) => h.users.crashed,
+    }),
+    usersAbnormal: t.field({
+      type: 'SafeInt',
+      resolve: (h) => h.users.abnormal,
+    }),
+    usersAnr: t.field({
+      type: 'SafeInt',
+      description: 'Users with any ANR (Sentry’s `user.anr`).',
+      resolve: (h) => h.users.anr,
+    }),
+    usersForegroundAnr: t.field({
+      type: 'SafeInt',
+      description: 'Users with a foreground ANR (Sentry’s `user.foreground_anr`).',
+      resolve: (h) => h.users.anrForeground,
     }),
     durationP50: t.float({
       nullable: true,
@@ -77,7 +125,8 @@ export const HealthPointRef = builder.objectRef<HealthPoint>('HealthPoint').impl
   interfaces: [HealthInterface],
   fields: (t) => ({
     timestamp: t.field({ type: 'DateTime', resolve: (p) => p.timestamp }),
-    value: t.int({
+    value: t.field({
+      type: 'SafeInt',
       description: 'Sessions or users, as `display` asked.',
       resolve: (p) => (p.display === 'USERS' ? p.users.users : p.sessions.sessions),
     }),

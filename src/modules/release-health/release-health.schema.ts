@@ -1,6 +1,5 @@
 import { builder } from '../../graphql/builder.ts';
 import type { Context } from '../../graphql/context.ts';
-import { InvalidArgumentError } from '../../graphql/errors.ts';
 import {
   last24Hours,
   PERIOD_DESCRIPTION,
@@ -20,7 +19,7 @@ import { loadHealthSeries } from './health-series.ts';
 import type { HealthScope } from './release-health.loaders.ts';
 
 // Release.health, Release.adoptionStage and Project.health: Sentry's release-health numbers.
-// Bad arguments come back as InvalidArgumentError members of the result union.
+// Query fields return their type; a bad argument is a BAD_USER_INPUT error (src/graphql/errors.ts).
 
 interface ReleaseHealthShape extends HealthShape {
   releaseId: number;
@@ -86,21 +85,25 @@ const ReleaseHealthRef = builder.objectRef<ReleaseHealthShape>('ReleaseHealth').
           return a && adoptionPercent(a.release.users.users, a.project.users.users);
         },
       }),
-      sessions24h: t.int({
+      sessions24h: t.field({
+        type: 'SafeInt',
         nullable: true,
         resolve: async (h, _args, ctx) =>
           (await adoption(h, ctx))?.release.sessions.sessions ?? null,
       }),
-      users24h: t.int({
+      users24h: t.field({
+        type: 'SafeInt',
         nullable: true,
         resolve: async (h, _args, ctx) => (await adoption(h, ctx))?.release.users.users ?? null,
       }),
-      projectSessions24h: t.int({
+      projectSessions24h: t.field({
+        type: 'SafeInt',
         nullable: true,
         resolve: async (h, _args, ctx) =>
           (await adoption(h, ctx))?.project.sessions.sessions ?? null,
       }),
-      projectUsers24h: t.int({
+      projectUsers24h: t.field({
+        type: 'SafeInt',
         nullable: true,
         resolve: async (h, _args, ctx) => (await adoption(h, ctx))?.project.users.users ?? null,
       }),
@@ -110,12 +113,6 @@ const ReleaseHealthRef = builder.objectRef<ReleaseHealthShape>('ReleaseHealth').
         args: {
           interval: t.arg.string({ description: '1m … 1d; default: the period’s rollup.' }),
           display: t.arg({ type: StatsDisplayEnum, defaultValue: 'SESSIONS' }),
-        },
-        errors: {
-          types: [InvalidArgumentError],
-          result: { name: 'ReleaseStats' },
-          union: { name: 'ReleaseStatsResult' },
-          dataField: { name: 'points' },
         },
         resolve: (h, args, ctx) =>
           loadHealthSeries(h.scope, args, (s) =>
@@ -135,12 +132,6 @@ const ProjectHealthRef = builder.objectRef<ProjectHealthShape>('ProjectHealth').
       args: {
         interval: t.arg.string({ description: '1m … 1d; default: the period’s rollup.' }),
         display: t.arg({ type: StatsDisplayEnum, defaultValue: 'SESSIONS' }),
-      },
-      errors: {
-        types: [InvalidArgumentError],
-        result: { name: 'ProjectStats' },
-        union: { name: 'ProjectStatsResult' },
-        dataField: { name: 'points' },
       },
       resolve: (h, args, ctx) =>
         loadHealthSeries(h.scope, args, (s) =>
@@ -163,11 +154,6 @@ builder.objectField(ReleaseRef, 'health', (t) =>
   t.field({
     type: ReleaseHealthRef,
     args: healthArgs,
-    errors: {
-      types: [InvalidArgumentError],
-      directResult: true,
-      union: { name: 'ReleaseHealthResult' },
-    },
     resolve: async (release, args, ctx) => {
       const scope = scopeFrom(args, release.projectId, ctx);
       const id = release.row.id;
@@ -182,11 +168,6 @@ builder.objectField(ProjectRef, 'health', (t) =>
   t.field({
     type: ProjectHealthRef,
     args: healthArgs,
-    errors: {
-      types: [InvalidArgumentError],
-      directResult: true,
-      union: { name: 'ProjectHealthResult' },
-    },
     resolve: async (project, args, ctx) => {
       const scope = scopeFrom(args, project.id, ctx);
       const id = project.id;

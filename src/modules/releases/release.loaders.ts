@@ -9,6 +9,7 @@ import {
   selectReleasesByProjectVersions,
   selectReleaseTimeBounds,
 } from './release.queries.ts';
+import { listProjectReleases, type ReleaseListOptions } from './release-list.ts';
 
 export interface ReleaseTimeBounds {
   first: Date | null;
@@ -42,6 +43,18 @@ export function createReleaseLoaders(db: Database) {
         return ids.map((id) => (rows.get(id) ?? []).map((r) => r.projectId));
       },
       { name: 'projectIdsByReleaseId' },
+    ),
+    /**
+     * Project.releases: a project's releases, filtered and ordered by the list's arguments (one
+     * loader per argument set). Each project's list is its own two statements.
+     */
+    releasesByProjectId: loaderFamily(
+      (options: Omit<ReleaseListOptions, 'projectId'>) =>
+        new DataLoader<number, ReleaseRow[], string>(
+          (ids) =>
+            Promise.all(ids.map((projectId) => listProjectReleases(db, { ...options, projectId }))),
+          { name: 'releasesByProjectId', cacheKeyFn: String },
+        ),
     ),
     /** Keyed by release id; one loader per project scope (null: every project). */
     releaseTimeBoundsByReleaseId: loaderFamily(

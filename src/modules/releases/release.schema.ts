@@ -5,7 +5,7 @@ import { PERIOD_DESCRIPTION, resolveRange } from '../../graphql/time-range.ts';
 import { parseIntId } from '../organizations/organization.schema.ts';
 import { ProjectRef } from '../projects/project.schema.ts';
 import type { ReleaseRow } from './release.queries.ts';
-import { listProjectReleases, RELEASE_SORTS } from './release-list.ts';
+import { RELEASE_SORTS } from './release-list.ts';
 import { shortVersion } from './release-version.ts';
 
 /** A release as a field sees it: through a project (its numbers are that project's) or not. */
@@ -105,20 +105,20 @@ builder.objectField(ProjectRef, 'releases', (t) =>
         end: t.arg({ type: 'DateTime' }),
       },
       resolve: async (project, args, ctx) => {
-        // A connection stays a plain Relay connection: bad arguments become BAD_USER_INPUT errors
-        // (src/graphql/mask-error.ts), not union members.
+        // Like every query field: a bad argument is a BAD_USER_INPUT error (graphql/errors.ts).
         if ((args.first ?? 0) > 100 || (args.last ?? 0) > 100) {
           throw new InvalidArgumentError('first', 'A page holds at most 100 releases.');
         }
         const range = resolveRange(args, ctx.now);
-        const releases = await listProjectReleases(ctx.db, {
-          projectId: project.id,
-          search: args.query ?? null,
-          sort: args.sort ?? 'DATE',
-          environments: args.environments ?? null,
-          range,
-          now: ctx.now,
-        });
+        const releases = await ctx.loaders
+          .releasesByProjectId({
+            search: args.query ?? null,
+            sort: args.sort ?? 'DATE',
+            environments: args.environments ?? null,
+            range,
+            now: ctx.now,
+          })
+          .load(project.id);
         return resolveArrayConnection(
           { args: { ...args, first: args.first ?? (args.last ? undefined : 25) } },
           releases.map((row) => ({ row, projectId: project.id })),

@@ -8,13 +8,17 @@ export const SessionsValuesRef = builder
   .objectRef<SessionsValuesShape>('SessionsValues')
   .implement({
     description:
-      'The values of one group over the whole (rounded) range; select the ones you need, as Sentry’s `field=`. Counts are 0 when nothing was seen; rates are FRACTIONS 0..1 (not percentages) and null when nothing was seen; durations are in SECONDS.',
+      'The values of one group over the whole (rounded) range; select the ones you need, as Sentry’s `field=`. Counts are SafeInt (exact up to 2^53 − 1) and 0 when nothing was seen; rates are percentages 0–100 and null when nothing was seen; durations are in SECONDS.',
     fields: (t) =>
       Object.fromEntries(
         VALUE_FIELDS.map((f) => [
           f.name,
           f.kind === 'count'
-            ? t.int({ description: f.description, resolve: (v) => f.value(v) ?? 0 })
+            ? t.field({
+                type: 'SafeInt',
+                description: f.description,
+                resolve: (v) => f.value(v) ?? 0,
+              })
             : t.float({ nullable: true, description: f.description, resolve: (v) => f.value(v) }),
         ]),
       ),
@@ -35,7 +39,7 @@ export const SessionsSeriesRef = builder
           f.name,
           f.kind === 'count'
             ? t.field({
-                type: ['Int'],
+                type: ['SafeInt'],
                 description: f.description,
                 resolve: (s) => s.points.map((v) => f.value(v) ?? 0),
               })

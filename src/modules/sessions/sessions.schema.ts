@@ -7,18 +7,15 @@ import { ProjectRef } from '../projects/project.schema.ts';
 import { sessionsSelection } from './sessions.selection.ts';
 import { SESSION_STATUSES } from './sessions.values.ts';
 import { GROUP_BY_VALUES, ORDER_FIELDS, resolveSessionsSpec } from './sessions-args.ts';
-import {
-  ALL_PROJECTS,
-  runSessionsQuery,
-  type SessionsGroupKey,
-  type SessionsGroupShape,
-  type SessionsResultShape,
+import type {
+  SessionsGroupKey,
+  SessionsGroupShape,
+  SessionsResultShape,
 } from './sessions-result.ts';
 import { SessionsSeriesRef, SessionsValuesRef } from './sessions-values.schema.ts';
 
 // Organization.sessions and Project.sessions: Sentry's /sessions/ API as one typed query
-// (shared/spec/sentry-reference.md §5). Bad arguments come back as InvalidArgumentError members
-// of SessionsQueryResult, as for Release.health.
+// (shared/spec/sentry-reference.md §5). A bad argument is a BAD_USER_INPUT error naming it.
 
 const SessionStatusEnum = builder.enumType('SessionStatus', {
   description:
@@ -108,8 +105,6 @@ const SessionsResultRef = builder.objectRef<SessionsResultShape>('SessionsResult
   }),
 });
 
-const RESULT_TYPES = ['SessionsResult', 'SessionsQueryResult'] as const;
-
 const ARGS_DESCRIPTION = {
   environments: 'Only these environments; "" is sessions without one.',
   releases: 'Only these release versions.',
@@ -143,13 +138,8 @@ builder.objectField(OrganizationRef, 'sessions', (t) =>
       limit: t.arg.int({ description: ARGS_DESCRIPTION.limit }),
       offset: t.arg.int({ description: ARGS_DESCRIPTION.offset }),
     },
-    errors: {
-      types: [InvalidArgumentError],
-      directResult: true,
-      union: { name: 'SessionsQueryResult' },
-    },
     resolve: async (org, args, ctx, info: GraphQLResolveInfo) => {
-      const spec = resolveSessionsSpec(args, sessionsSelection(info, RESULT_TYPES), ctx.now);
+      const spec = resolveSessionsSpec(args, sessionsSelection(info), ctx.now);
       const projects = await ctx.loaders.projectsByOrganizationId.load(org.id);
       for (const project of projects) ctx.loaders.projectById.prime(project.id, project);
       const own = new Set(projects.map((p) => p.id));
@@ -161,12 +151,9 @@ builder.objectField(OrganizationRef, 'sessions', (t) =>
         );
       }
       const projectIds = args.projects ? [...new Set(args.projects)] : [...own];
-      const results = await runSessionsQuery(ctx.db, spec, {
-        projectIds,
-        organizationIds: [org.id],
-        perProject: false,
-      });
-      return results.get(ALL_PROJECTS) as SessionsResultShape;
+      return ctx.loaders
+        .sessionsByOrganizationId(spec)
+        .load({ organizationId: org.id, projectIds });
     },
   }),
 );
@@ -188,13 +175,8 @@ builder.objectField(ProjectRef, 'sessions', (t) =>
       limit: t.arg.int({ description: ARGS_DESCRIPTION.limit }),
       offset: t.arg.int({ description: ARGS_DESCRIPTION.offset }),
     },
-    errors: {
-      types: [InvalidArgumentError],
-      directResult: true,
-      union: { name: 'ProjectSessionsQueryResult' },
-    },
     resolve: (project, args, ctx, info: GraphQLResolveInfo) => {
-      const selection = sessionsSelection(info, ['SessionsResult', 'ProjectSessionsQueryResult']);
+      const selection = sessionsSelection(info);
       const spec = resolveSessionsSpec(args, selection, ctx.now);
       return ctx.loaders
         .sessionsByProjectId(spec)

@@ -23,7 +23,6 @@ export interface SessionsSelection {
 function fieldsOf(
   set: SelectionSetNode | undefined,
   info: GraphQLResolveInfo,
-  accepts: (typeCondition: string | undefined) => boolean,
   seen: Set<string> = new Set(),
 ): FieldNode[] {
   const fields: FieldNode[] = [];
@@ -34,38 +33,25 @@ function fieldsOf(
     if (node.kind === Kind.FIELD) {
       fields.push(node);
     } else if (node.kind === Kind.INLINE_FRAGMENT) {
-      if (accepts(node.typeCondition?.name.value)) {
-        fields.push(...fieldsOf(node.selectionSet, info, accepts, seen));
-      }
+      fields.push(...fieldsOf(node.selectionSet, info, seen));
     } else {
       const name = node.name.value;
       const fragment = info.fragments[name];
-      if (!fragment || seen.has(name) || !accepts(fragment.typeCondition.name.value)) continue;
+      if (!fragment || seen.has(name)) continue;
       seen.add(name);
-      fields.push(...fieldsOf(fragment.selectionSet, info, accepts, seen));
+      fields.push(...fieldsOf(fragment.selectionSet, info, seen));
     }
   }
   return fields;
 }
 
-const anyType = () => true;
-
 function childFields(nodes: FieldNode[], name: string, info: GraphQLResolveInfo): FieldNode[] {
-  return nodes
-    .filter((n) => n.name.value === name)
-    .flatMap((n) => fieldsOf(n.selectionSet, info, anyType));
+  return nodes.filter((n) => n.name.value === name).flatMap((n) => fieldsOf(n.selectionSet, info));
 }
 
-/**
- * The value fields a `sessions` field selects. `resultTypes` are the type conditions that reach
- * the result object inside the field's union (its own name and the union's).
- */
-export function sessionsSelection(
-  info: GraphQLResolveInfo,
-  resultTypes: readonly string[],
-): SessionsSelection {
-  const onResult = (type: string | undefined) => type === undefined || resultTypes.includes(type);
-  const result = info.fieldNodes.flatMap((n) => fieldsOf(n.selectionSet, info, onResult));
+/** The value fields a `sessions` field (of type SessionsResult) selects. */
+export function sessionsSelection(info: GraphQLResolveInfo): SessionsSelection {
+  const result = info.fieldNodes.flatMap((n) => fieldsOf(n.selectionSet, info));
   const groups = childFields(result, 'groups', info);
   const names = (nodes: FieldNode[]) =>
     new Set(nodes.map((n) => n.name.value).filter((name) => !name.startsWith('__')));

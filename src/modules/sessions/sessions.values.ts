@@ -1,6 +1,5 @@
 import {
-  crashFreeFraction,
-  ratio,
+  percent,
   type SessionCounts,
   type StatusBreakdown,
   sessionBreakdown,
@@ -8,10 +7,11 @@ import {
   userBreakdown,
 } from '../../health/crash-free.ts';
 import { type DurationCount, max, mean, percentile } from '../../health/duration.ts';
+import { RATE_FIELDS } from '../../health/rates.ts';
 
 // The values a sessions query can return, one table for `SessionsValues` (totals), `SessionsSeries`
 // (one entry per interval) and the orderBy enum. Formulas: shared/spec/release-health.md §4, §5;
-// rates are fractions 0..1 as in Sentry's sessions API.
+// rates are percentages 0–100 like every rate of the API (Sentry's sessions API returns fractions).
 
 export const SESSION_STATUSES = ['HEALTHY', 'ERRORED', 'UNHANDLED', 'CRASHED', 'ABNORMAL'] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
@@ -57,32 +57,54 @@ function breakdownOf(unit: 'sessions' | 'users', v: SessionsValuesShape): Status
   return unit === 'sessions' ? sessionBreakdown(v.sessions) : userBreakdown(v.users);
 }
 
-/** sessionsHealthy … sessionsAbnormal and healthyRateSessions … (crashRate* is defined apart). */
-function statusFields(unit: 'sessions' | 'users'): ValueField[] {
-  const total = (v: SessionsValuesShape) =>
-    unit === 'sessions' ? v.sessions.sessions : v.users.users;
+/** sessionsHealthy … sessionsAbnormal: the exclusive status counts (rates come from RATE_FIELDS). */
+function statusCounts(unit: 'sessions' | 'users'): ValueField[] {
   const Unit = unit === 'sessions' ? 'Sessions' : 'Users';
-  const counts: ValueField[] = [];
-  const rates: ValueField[] = [];
-  for (const status of SESSION_STATUSES) {
+  return SESSION_STATUSES.map((status) => {
     const key = BREAKDOWN_KEY[status];
-    const count = `${unit}${key[0]?.toUpperCase()}${key.slice(1)}`;
-    counts.push({
-      name: count,
+    return {
+      name: `${unit}${key[0]?.toUpperCase()}${key.slice(1)}`,
       kind: 'count',
       description: `${Unit} whose worst outcome was ${key}; the five statuses are exclusive (spec §4).`,
       value: (v) => breakdownOf(unit, v)[key],
-    });
-    if (key === 'crashed') continue;
-    rates.push({
-      name: `${key}Rate${Unit}`,
-      kind: 'rate',
-      description: `${count} ÷ ${unit}, a fraction 0..1; null when there were no ${unit}.`,
-      value: (v) => ratio(breakdownOf(unit, v)[key], total(v)),
-    });
-  }
-  return [...counts, ...rates];
+    };
+  });
 }
+
+const anrCounts: ValueField[] = [
+  {
+    name: 'sessionsAnr',
+    kind: 'count',
+    description: 'Sessions that ended abnormal with an ANR (foreground or background).',
+    value: (v) => v.sessions.anr,
+  },
+  {
+    name: 'sessionsForegroundAnr',
+    kind: 'count',
+    description: 'Sessions that ended abnormal with a foreground ANR.',
+    value: (v) => v.sessions.anrForeground,
+  },
+  {
+    name: 'usersAnr',
+    kind: 'count',
+    description: 'Users with any ANR (Sentry’s `user.anr`).',
+    value: (v) => v.users.anr,
+  },
+  {
+    name: 'usersForegroundAnr',
+    kind: 'count',
+    description: 'Users with a foreground ANR (Sentry’s `user.foreground_anr`).',
+    value: (v) => v.users.anrForeground,
+  },
+];
+
+/** The rates of ReleaseHealth and ProjectHealth, the same table, so one group gives one number. */
+const rates: ValueField[] = RATE_FIELDS.map((f) => ({
+  name: f.name,
+  kind: 'rate',
+  description: f.description,
+  value: (v) => f.value(v.sessions, v.users),
+}));
 
 const durationField = (
   name: string,
@@ -111,53 +133,16 @@ export const VALUE_FIELDS: readonly ValueField[] = [
     value: usersOf,
   },
   {
-    name: 'crashFreeSessions',
-    kind: 'rate',
-    description:
-      '1 − crashed ÷ sessions, a FRACTION 0..1 (the health API’s crashFreeSessions is a percentage); null without sessions.',
-    value: (v) => crashFreeFraction(v.sessions.sessions, v.sessions.crashed),
-  },
-  {
-    name: 'crashFreeUsers',
-    kind: 'rate',
-    description: '1 − crashed users ÷ users, a fraction 0..1; null without users.',
-    value: (v) => crashFreeFraction(v.users.users, v.users.crashed),
-  },
-  {
-    name: 'crashRateSessions',
-    kind: 'rate',
-    description: 'Crashed ÷ sessions, a fraction 0..1; null without sessions.',
-    value: (v) => ratio(v.sessions.crashed, v.sessions.sessions),
-  },
-  {
-    name: 'crashRateUsers',
-    kind: 'rate',
-    description: 'Crashed users ÷ users, a fraction 0..1; null without users.',
-    value: (v) => ratio(v.users.crashed, v.users.users),
-  },
-  {
-    name: 'unhealthyRateSessions',
-    kind: 'rate',
-    description:
-      'Sessions that were not healthy (errored, unhandled, crashed or abnormal) ÷ sessions, a fraction 0..1; null without sessions.',
-    value: (v) =>
-      ratio(v.sessions.sessions - sessionBreakdown(v.sessions).healthy, v.sessions.sessions),
-  },
-  {
-    name: 'unhealthyRateUsers',
-    kind: 'rate',
-    description: 'Users who were not healthy ÷ users, a fraction 0..1; null without users.',
-    value: (v) => ratio(v.users.users - userBreakdown(v.users).healthy, v.users.users),
-  },
-  {
     name: 'sessionsAdoption',
     kind: 'rate',
     description:
-      'This group’s share of the sessions of every group the query’s filters select (the selected projects’ sessions), over the same span: a fraction 0..1; null when there were none.',
-    value: (v) => ratio(v.sessions.sessions, v.allSessions),
+      'Percent (0–100) of the sessions of every group the query’s filters select (the selected projects’ sessions) that are this group’s, over the same span; null when there were none.',
+    value: (v) => percent(v.sessions.sessions, v.allSessions),
   },
-  ...statusFields('sessions'),
-  ...statusFields('users'),
+  ...statusCounts('sessions'),
+  ...statusCounts('users'),
+  ...anrCounts,
+  ...rates,
   durationField('durationAvg', 'Mean', mean),
   durationField('durationP50', 'Median', (d) => percentile(d, 0.5)),
   durationField('durationP75', '75th percentile', (d) => percentile(d, 0.75)),
