@@ -137,12 +137,28 @@ builder.subscriptionField('incidents', (t) =>
     authScopes: (_root, args) => ({ readOrganizationSlug: args.organizationSlug }),
     subscribe: async (_root, args, ctx) => {
       const org = await ctx.loaders.organizationBySlug.load(args.organizationSlug);
+      // Listening starts now, not at the first read, so nothing published after the response
+      // began is missed.
+      const queue: IncidentNotice[] = [];
+      let wake = () => {};
+      const off = ctx.db.notifications.subscribe(INCIDENT_CHANNEL, (payload) => {
+        const notice = JSON.parse(payload) as IncidentNotice;
+        if (notice.organizationId !== org?.id) return;
+        queue.push(notice);
+        wake();
+      });
       return new Repeater<IncidentNotice>(async (push, stop) => {
-        const off = ctx.db.notifications.subscribe(INCIDENT_CHANNEL, (payload) => {
-          const notice = JSON.parse(payload) as IncidentNotice;
-          if (notice.organizationId === org?.id) void push(notice);
+        let stopped = false;
+        void stop.then(() => {
+          stopped = true;
+          wake();
         });
-        await stop;
+        while (!stopped) {
+          for (let next = queue.shift(); next; next = queue.shift()) await push(next);
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+        }
         off();
       });
     },

@@ -174,7 +174,7 @@ export async function recordAttempt(
     await tx.query(
       `/* updateWebhookDeliveryAttempted */
        UPDATE webhook_delivery SET attempts = attempts + 1, status = $2, next_attempt_at = $3,
-         delivered_at = CASE WHEN $2 = 'DELIVERED' THEN $4 ELSE NULL END, lease_until = NULL
+         delivered_at = CASE WHEN $2 = 'DELIVERED' THEN $4::timestamptz END, lease_until = NULL
        WHERE id = $1`,
       [a.deliveryId, a.status, a.nextAttemptAt, a.attemptedAt],
     );
