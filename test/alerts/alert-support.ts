@@ -40,7 +40,8 @@ export async function sendSessions(
   for (let i = 0; i < count; i++) {
     captureEndedSession(sdk, { did: randomBytes(6).toString('hex'), status });
   }
-  await sdk.flush();
+  // A generous flush: several test files send sessions at once on a two-core machine.
+  if (!(await sdk.client.flush(60_000))) throw new Error('the Sentry client did not flush in 60 s');
   await sdk.close();
 }
 
