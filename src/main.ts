@@ -5,7 +5,9 @@ import { ConfigError, loadConfig } from './config.ts';
 import { openDatabase } from './db/client.ts';
 import { MigrationError, migrate } from './db/migrate.ts';
 import { startAdoptionMonitor } from './jobs/adoption-monitor.ts';
+import { startAlertEvaluator } from './jobs/alert-evaluator.ts';
 import { pruneExpired } from './jobs/prune.ts';
+import { startWebhookDeliverer } from './jobs/webhook-deliverer.ts';
 import { createLogger } from './log.ts';
 import { buildDsn } from './modules/projects/dsn.ts';
 
@@ -58,6 +60,12 @@ async function main() {
   const adoption = startAdoptionMonitor(db, {
     onError: (err) => log.error({ err }, 'adoption stages could not be updated'),
   });
+  const alerts = startAlertEvaluator(db, {
+    onError: (err) => log.error({ err }, 'alert rules could not be evaluated'),
+  });
+  const webhooks = startWebhookDeliverer(db, {
+    onError: (err) => log.error({ err }, 'webhook deliveries could not be sent'),
+  });
   const prune = setInterval(() => {
     pruneExpired(db, new Date()).catch((err) => log.error({ err }, 'pruning failed'));
   }, 3_600_000);
@@ -73,6 +81,8 @@ async function main() {
     server.close(async () => {
       clearInterval(prune);
       await adoption.stop();
+      await alerts.stop();
+      await webhooks.stop();
       await app.close();
       await db.close();
       log.info('stopped');

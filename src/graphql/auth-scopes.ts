@@ -30,6 +30,9 @@ export interface AuthScopes {
   readNode: GlobalId;
   administerApiToken: number;
   administerProjectKey: number;
+  /** ORG_ADMIN of the organization that owns the alert rule / webhook with this id. */
+  administerAlertRule: number;
+  administerWebhook: number;
 }
 
 /** The scope initializer: how one request's principal answers each scope. */
@@ -68,6 +71,14 @@ export function createAuthScopes(ctx: Context) {
           const projectKey = await loaders.projectKeyById.load(key);
           return !!projectKey && read(await organizationOfProject(projectKey.projectId));
         }
+        case 'AlertRule': {
+          const rule = await loaders.alertRuleById.load(key);
+          return !!rule && read(await organizationOfProject(rule.projectId));
+        }
+        case 'Incident':
+          return read((await loaders.incidentById.load(key))?.organizationId);
+        case 'Webhook':
+          return read((await loaders.webhookById.load(key))?.organizationId);
         case 'ApiToken':
           return administer((await loaders.apiTokenById.load(key))?.organizationId);
         default:
@@ -83,5 +94,11 @@ export function createAuthScopes(ctx: Context) {
       const key = await loaders.projectKeyById.load(id);
       return admin || (!!key && administer(await organizationOfProject(key.projectId)));
     },
+    administerAlertRule: async (id: number) => {
+      const rule = await loaders.alertRuleById.load(id);
+      return admin || (!!rule && administer(await organizationOfProject(rule.projectId)));
+    },
+    administerWebhook: async (id: number) =>
+      admin || administer((await loaders.webhookById.load(id))?.organizationId),
   };
 }

@@ -45,6 +45,8 @@ export const builder = new SchemaBuilder<{
     // Scope parameters built per field (global ids) are cached by value, not by identity.
     cacheKey: (value) => (typeof value === 'object' ? JSON.stringify(value) : value),
     unauthorizedError: () => new ForbiddenError(),
+    // Subscription fields are checked once, when the subscription starts.
+    authorizeOnSubscribe: true,
   },
 });
 
@@ -57,6 +59,7 @@ builder.addScalarType('SafeInt', SafeIntResolver, {
 
 builder.queryType({});
 builder.mutationType({});
+builder.subscriptionType({});
 
 /** Query.nodes: the ids the token may not read answer null, as unknown ids do. */
 async function resolveReadableNodes(

@@ -8,6 +8,11 @@ import '../modules/release-health/release-health.schema.ts';
 import '../modules/sessions/sessions.schema.ts';
 import '../modules/ingest-stats/ingest-stats.schema.ts';
 import '../modules/api-tokens/api-token.schema.ts';
+import '../modules/health-targets/health-target.schema.ts';
+import '../modules/alerts/alert-rule.schema.ts';
+import '../modules/alerts/incident.schema.ts';
+import '../modules/alerts/alert-preview.schema.ts';
+import '../modules/webhooks/webhook.schema.ts';
 import { builder } from './builder.ts';
 
 /** The whole API. Only app.ts and scripts import this file. */

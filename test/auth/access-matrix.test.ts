@@ -132,6 +132,37 @@ async function freshKeyOfA(): Promise<string> {
   return data.createProjectKey.projectKey.id;
 }
 
+const RULE_INPUT = { name: 'matrix', metric: 'CRASH_FREE_SESSIONS', threshold: 99 };
+const typename = (field: string) =>
+  `mutation ($input: ${field[0]?.toUpperCase()}${field.slice(1)}Input!) { ${field}(input: $input) { __typename } }`;
+const CREATE_RULE = typename('createAlertRule');
+const CREATE_HOOK = /* GraphQL */ `
+  mutation ($input: CreateWebhookInput!) {
+    createWebhook(input: $input) { __typename ... on CreateWebhookSuccess { webhook { id } } }
+  }`;
+
+/** A fresh alert rule of A's project, made by the instance admin. */
+async function freshRuleOfA(): Promise<string> {
+  const data = await expectData<{ createAlertRule: { alertRule: { id: string } } }>(
+    server,
+    'mutation ($input: CreateAlertRuleInput!) { createAlertRule(input: $input) { ... on CreateAlertRuleSuccess { alertRule { id } } } }',
+    { input: { organizationSlug: a.slug, projectSlug: a.project.slug, ...RULE_INPUT } },
+  );
+  return data.createAlertRule.alertRule.id;
+}
+
+/** A fresh webhook of A pointing where nothing listens, made by the instance admin. */
+async function freshHookOfA(): Promise<string> {
+  const data = await expectData<{ createWebhook: { webhook: { id: string } } }>(
+    server,
+    CREATE_HOOK,
+    {
+      input: { organizationSlug: a.slug, url: 'http://127.0.0.1:9/', events: ['INCIDENT_OPENED'] },
+    },
+  );
+  return data.createWebhook.webhook.id;
+}
+
 const OPERATIONS: Operation[] = [
   {
     field: 'organizations',
@@ -249,6 +280,81 @@ const OPERATIONS: Operation[] = [
     run: async (token) =>
       mutate(ROTATE_PROJECT_KEY, { id: await freshKeyOfA(), gracePeriodSeconds: 60 }, token),
     expected: adminsOfA('RotateProjectKeySuccess'),
+  },
+  {
+    field: 'previewAlertRule',
+    run: async (token) => {
+      const result = await call(
+        'query ($input: CreateAlertRuleInput!) { previewAlertRule(input: $input) { __typename } }',
+        { input: { organizationSlug: a.slug, projectSlug: a.project.slug, ...RULE_INPUT } },
+        token,
+      );
+      if (result === UNAUTHENTICATED) return result;
+      return (result.data as { previewAlertRule: { __typename: string } }).previewAlertRule
+        .__typename;
+    },
+    expected: readersOfA('PreviewAlertRuleSuccess', FORBIDDEN),
+  },
+  {
+    field: 'createAlertRule',
+    run: (token) =>
+      mutate(
+        CREATE_RULE,
+        { organizationSlug: a.slug, projectSlug: a.project.slug, ...RULE_INPUT },
+        token,
+      ),
+    expected: adminsOfA('CreateAlertRuleSuccess'),
+  },
+  {
+    field: 'updateAlertRule',
+    run: async (token) =>
+      mutate(typename('updateAlertRule'), { id: await freshRuleOfA(), threshold: 98 }, token),
+    expected: adminsOfA('UpdateAlertRuleSuccess'),
+  },
+  {
+    field: 'deleteAlertRule',
+    run: async (token) => mutate(typename('deleteAlertRule'), { id: await freshRuleOfA() }, token),
+    expected: adminsOfA('DeleteAlertRuleSuccess'),
+  },
+  {
+    field: 'createWebhook',
+    run: (token) =>
+      mutate(
+        CREATE_HOOK,
+        { organizationSlug: a.slug, url: 'https://example.com/hook', events: ['INCIDENT_OPENED'] },
+        token,
+      ),
+    expected: adminsOfA('CreateWebhookSuccess'),
+  },
+  {
+    field: 'deleteWebhook',
+    run: async (token) => mutate(typename('deleteWebhook'), { id: await freshHookOfA() }, token),
+    expected: adminsOfA('DeleteWebhookSuccess'),
+  },
+  {
+    field: 'testWebhook',
+    run: async (token) => mutate(typename('testWebhook'), { id: await freshHookOfA() }, token),
+    expected: adminsOfA('TestWebhookSuccess'),
+  },
+  {
+    field: 'setHealthTarget',
+    run: (token) =>
+      mutate(
+        typename('setHealthTarget'),
+        { organizationSlug: a.slug, projectSlug: a.project.slug, minSessions: 50 },
+        token,
+      ),
+    expected: adminsOfA('SetHealthTargetSuccess'),
+  },
+  {
+    field: 'resetHealthTarget',
+    run: (token) =>
+      mutate(
+        typename('resetHealthTarget'),
+        { organizationSlug: a.slug, projectSlug: a.project.slug },
+        token,
+      ),
+    expected: adminsOfA('ResetHealthTargetSuccess'),
   },
 ];
 

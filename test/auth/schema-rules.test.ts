@@ -20,6 +20,7 @@ describe('every entry point declares who may use it', () => {
   const roots = [
     ...fieldsOf(schema.getQueryType()).map((f) => `Query.${f.name}`),
     ...fieldsOf(schema.getMutationType()).map((f) => `Mutation.${f.name}`),
+    ...fieldsOf(schema.getSubscriptionType()).map((f) => `Subscription.${f.name}`),
   ];
   const nodeTypes = Object.values(schema.getTypeMap()).filter(
     (type) => isObjectType(type) && type.getInterfaces().some((i) => i.name === 'Node'),
@@ -27,13 +28,24 @@ describe('every entry point declares who may use it', () => {
 
   test('finds the fields and types it checks', () => {
     // Guards the walk itself: an empty list would pass the checks below without checking.
-    expect(roots).toEqual(expect.arrayContaining(['Query.node', 'Mutation.createApiToken']));
+    expect(roots).toEqual(
+      expect.arrayContaining(['Query.node', 'Mutation.createApiToken', 'Subscription.incidents']),
+    );
     expect(nodeTypes.map((t) => t.name)).toEqual(
-      expect.arrayContaining(['Organization', 'Project', 'Release', 'ApiToken', 'ProjectKey']),
+      expect.arrayContaining([
+        'Organization',
+        'Project',
+        'Release',
+        'ApiToken',
+        'ProjectKey',
+        'AlertRule',
+        'Incident',
+        'Webhook',
+      ]),
     );
   });
 
-  test('every query root field and mutation has authScopes', () => {
+  test('every query root field, mutation and subscription has authScopes', () => {
     const open = [
       ...fieldsOf(schema.getQueryType())
         .filter((f) => !hasRule(f))
@@ -41,6 +53,9 @@ describe('every entry point declares who may use it', () => {
       ...fieldsOf(schema.getMutationType())
         .filter((f) => !hasRule(f))
         .map((f) => `Mutation.${f.name}`),
+      ...fieldsOf(schema.getSubscriptionType())
+        .filter((f) => !hasRule(f))
+        .map((f) => `Subscription.${f.name}`),
     ];
     expect(open).toEqual([]);
   });

@@ -21,7 +21,7 @@ import type { HealthScope } from './release-health.loaders.ts';
 // Release.health, Release.adoptionStage and Project.health: Sentry's release-health numbers.
 // Query fields return their type; a bad argument is a BAD_USER_INPUT error (src/graphql/errors.ts).
 
-interface ReleaseHealthShape extends HealthShape {
+export interface ReleaseHealthShape extends HealthShape {
   releaseId: number;
   scope: HealthScope;
 }
@@ -41,7 +41,7 @@ function scopeFrom(
   return { projectId, environments: args.environments ?? null, range: resolveRange(args, ctx.now) };
 }
 
-const ReleaseHealthRef = builder.objectRef<ReleaseHealthShape>('ReleaseHealth').implement({
+export const ReleaseHealthRef = builder.objectRef<ReleaseHealthShape>('ReleaseHealth').implement({
   description:
     'A release’s health over a range; adoption compares it with its project over the last 24 h.',
   interfaces: [HealthInterface],

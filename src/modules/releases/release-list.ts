@@ -2,6 +2,12 @@ import type { Database } from '../../db/client.ts';
 import { last24Hours, type TimeRange, totalsGranularity } from '../../graphql/time-range.ts';
 import { ratio } from '../../health/crash-free.ts';
 import { type MetricsRow, selectSessionMetrics } from '../../metrics/session-metrics.queries.ts';
+import {
+  DEFAULT_HEALTH_TARGET,
+  type HealthTargetValues,
+  healthStatus,
+  STATUS_RANK,
+} from '../health-targets/health-status.ts';
 import { type ReleaseRow, selectReleasesByProjectId } from './release.queries.ts';
 import { compareVersions } from './release-version.ts';
 
@@ -18,11 +24,15 @@ export const RELEASE_SORTS = [
   'SESSIONS_24H',
   'USERS_24H',
   'ADOPTION',
+  'HEALTH_STATUS',
 ] as const;
 export type ReleaseSort = (typeof RELEASE_SORTS)[number];
 
 /** The number a health order ranks by (larger first); null ranks last. */
-const SORT_VALUE: Record<Exclude<ReleaseSort, 'DATE'>, (m: MetricsRow) => number | null> = {
+const SORT_VALUE: Record<
+  Exclude<ReleaseSort, 'DATE'>,
+  (m: MetricsRow, o: ReleaseListOptions) => number | null
+> = {
   SESSIONS: (m) => (m.sessions.sessions > 0 ? m.sessions.sessions : null),
   USERS: (m) => (m.users.users > 0 ? m.users.users : null),
   // Sentry orders by crash rate, most crashing first: the least crash-free release leads.
@@ -32,9 +42,19 @@ const SORT_VALUE: Record<Exclude<ReleaseSort, 'DATE'>, (m: MetricsRow) => number
   USERS_24H: (m) => (m.users.users > 0 ? m.users.users : null),
   // Adoption shares one denominator within a project, so it ranks like sessions in 24 h.
   ADOPTION: (m) => (m.sessions.sessions > 0 ? m.sessions.sessions : null),
+  // Worst first: CRITICAL, WARNING, HEALTHY, NOT_ENOUGH_DATA (src/modules/health-targets).
+  HEALTH_STATUS: (m, o) =>
+    m.sessions.sessions > 0
+      ? STATUS_RANK[healthStatus(m, o.healthTarget ?? DEFAULT_HEALTH_TARGET)]
+      : null,
 };
 
-const USER_SORTS = new Set<ReleaseSort>(['USERS', 'USERS_24H', 'CRASH_FREE_USERS']);
+const USER_SORTS = new Set<ReleaseSort>([
+  'USERS',
+  'USERS_24H',
+  'CRASH_FREE_USERS',
+  'HEALTH_STATUS',
+]);
 
 export interface ReleaseListOptions {
   projectId: number;
@@ -43,6 +63,8 @@ export interface ReleaseListOptions {
   environments: readonly string[] | null;
   range: TimeRange;
   now: Date;
+  /** What HEALTH_STATUS ranks against. @default DEFAULT_HEALTH_TARGET */
+  healthTarget?: HealthTargetValues;
 }
 
 /** Newest first: by version when both parse as versions, else by creation. */
@@ -80,7 +102,7 @@ export async function listProjectReleases(
     }),
   ]);
   const rankOf = SORT_VALUE[o.sort];
-  const values = new Map(metrics.map((m) => [m.releaseId, rankOf(m)]));
+  const values = new Map(metrics.map((m) => [m.releaseId, rankOf(m, o)]));
   return releases.sort((a, b) => {
     const va = values.get(a.id) ?? null;
     const vb = values.get(b.id) ?? null;

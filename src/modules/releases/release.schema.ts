@@ -2,6 +2,7 @@ import { resolveArrayConnection } from '@pothos/plugin-relay';
 import { builder } from '../../graphql/builder.ts';
 import { InvalidArgumentError } from '../../graphql/errors.ts';
 import { PERIOD_DESCRIPTION, resolveRange } from '../../graphql/time-range.ts';
+import { effectiveTarget } from '../health-targets/health-status.ts';
 import { parseIntId } from '../organizations/organization.schema.ts';
 import { ProjectRef } from '../projects/project.schema.ts';
 import type { ReleaseRow } from './release.queries.ts';
@@ -19,7 +20,7 @@ export const ReleaseRef = builder.objectRef<ReleaseShape>('Release');
 export const ReleaseSortEnum = builder.enumType('ReleaseSort', {
   values: RELEASE_SORTS,
   description:
-    'DATE: newest first. Health orders rank most first; CRASH_FREE_* rank the least crash-free first, as Sentry does. Releases without data come last; ties go to the newest version.',
+    'DATE: newest first. Health orders rank most first; CRASH_FREE_* rank the least crash-free first, as Sentry does; HEALTH_STATUS ranks CRITICAL, WARNING, HEALTHY, NOT_ENOUGH_DATA. Releases without data come last; ties go to the newest version.',
 });
 
 builder.node(ReleaseRef, {
@@ -117,6 +118,13 @@ builder.objectField(ProjectRef, 'releases', (t) =>
             environments: args.environments ?? null,
             range,
             now: ctx.now,
+            healthTarget:
+              args.sort === 'HEALTH_STATUS'
+                ? effectiveTarget(
+                    await ctx.loaders.healthTargetsByProjectId.load(project.id),
+                    args.environments ?? null,
+                  )
+                : undefined,
           })
           .load(project.id);
         return resolveArrayConnection(

@@ -1,0 +1,166 @@
+import type { Database } from '../../db/client.ts';
+import { totalsGranularity } from '../../graphql/time-range.ts';
+import { type MetricsRow, selectSessionMetrics } from '../../metrics/session-metrics.queries.ts';
+import type { HealthCounts } from '../release-health/release-health.loaders.ts';
+import { metricValue } from './alert-metric.ts';
+import type { AlertRuleRow } from './alert-rule.queries.ts';
+
+// What a rule sees at one moment: for each release (and environment) it watches, the metric over
+// the rule's window and the volume behind it; for REGRESSION rules, the same for the release it
+// replaced. A rule's decisions (alert-decision.ts) read nothing else.
+
+export interface Reading {
+  releaseId: number;
+  /** '' when the rule covers every environment together. */
+  environment: string;
+  value: number | null;
+  /** Whether both sides meet the rule's minimum sessions and users. */
+  enough: boolean;
+  baselineReleaseId: number | null;
+  baselineValue: number | null;
+}
+
+interface AdoptedRow {
+  releaseId: number;
+  environment: string;
+  adoptedAt: Date;
+}
+
+/** Releases adopted at `at` and still adopted then, newest adoption first, per environment. */
+function selectAdoptedReleases(
+  db: Database,
+  projectId: number,
+  environment: string | null,
+  at: Date,
+) {
+  return db.prisma.$queryRawUnsafe<AdoptedRow[]>(
+    `/* selectAdoptedReleases */
+     SELECT re.release_id AS "releaseId", e.name AS environment, re.adopted_at AS "adoptedAt"
+     FROM release_environment re JOIN environment e ON e.id = re.environment_id
+     WHERE re.project_id = $1 AND re.adopted_at IS NOT NULL AND re.adopted_at <= $2
+       AND ($3::text IS NULL OR e.name = $3)
+     ORDER BY e.name, re.adopted_at DESC, re.release_id DESC`,
+    projectId,
+    at,
+    environment,
+  );
+}
+
+function selectReleaseIdByVersion(db: Database, projectId: number, version: string) {
+  return db.prisma.$queryRawUnsafe<Array<{ id: number }>>(
+    `/* selectReleaseIdByVersion */
+     SELECT r.id FROM release r JOIN release_project rp ON rp.release_id = r.id
+     WHERE rp.project_id = $1 AND r.version = $2`,
+    projectId,
+    version,
+  );
+}
+
+const enoughVolume = (rule: AlertRuleRow, c: HealthCounts) =>
+  c.sessions.sessions >= rule.minSessions && c.users.users >= rule.minUsers;
+
+/** Counts of `releaseIds` over the rule's window ending at `end`, keyed `release|environment`. */
+async function countsOver(
+  db: Database,
+  rule: AlertRuleRow,
+  releaseIds: number[],
+  environments: string[] | undefined,
+  end: Date,
+  byEnvironment: boolean,
+): Promise<Map<string, MetricsRow>> {
+  if (releaseIds.length === 0) return new Map();
+  const range = { start: new Date(end.getTime() - rule.windowSeconds * 1000), end, period: null };
+  const rows = await selectSessionMetrics(db, {
+    projectIds: [rule.projectId],
+    releaseIds,
+    environments,
+    start: range.start,
+    end: range.end,
+    granularity: totalsGranularity(range),
+    groupBy: byEnvironment ? ['release', 'environment'] : ['release'],
+  });
+  return new Map(rows.map((r) => [`${r.releaseId}|${r.environment ?? ''}`, r]));
+}
+
+/** The rule's readings at `now`: one per watched release and environment that had sessions. */
+export async function readRule(db: Database, rule: AlertRuleRow, now: Date): Promise<Reading[]> {
+  const environments = rule.environment === null ? undefined : [rule.environment];
+  const reading = (row: MetricsRow, environment: string): Reading => ({
+    releaseId: row.releaseId ?? 0,
+    environment,
+    value: metricValue(rule.metric, row),
+    enough: enoughVolume(rule, row),
+    baselineReleaseId: null,
+    baselineValue: null,
+  });
+
+  if (rule.kind === 'THRESHOLD' && rule.releaseSelect !== 'NEWEST_ADOPTED') {
+    let releaseIds: number[] | undefined;
+    if (rule.releaseSelect === 'NAMED') {
+      releaseIds = (
+        await selectReleaseIdByVersion(db, rule.projectId, rule.releaseVersion ?? '')
+      ).map((r) => r.id);
+      if (releaseIds.length === 0) return [];
+    }
+    const range = {
+      start: new Date(now.getTime() - rule.windowSeconds * 1000),
+      end: now,
+      period: null,
+    };
+    const rows = await selectSessionMetrics(db, {
+      projectIds: [rule.projectId],
+      releaseIds,
+      environments,
+      start: range.start,
+      end: range.end,
+      granularity: totalsGranularity(range),
+      groupBy: ['release'],
+    });
+    return rows
+      .filter((r) => r.sessions.sessions > 0)
+      .map((r) => reading(r, rule.environment ?? ''));
+  }
+
+  // Adoption is per environment, so these rules read each environment's newest adopted release.
+  const adopted = await selectAdoptedReleases(db, rule.projectId, rule.environment, now);
+  const byEnvironment = new Map<string, AdoptedRow[]>();
+  for (const row of adopted) {
+    const list = byEnvironment.get(row.environment) ?? [];
+    list.push(row);
+    byEnvironment.set(row.environment, list);
+  }
+  const current = [...byEnvironment.values()].flatMap((list) => (list[0] ? [list[0]] : []));
+  const counts = await countsOver(
+    db,
+    rule,
+    [...new Set(current.map((c) => c.releaseId))],
+    [...byEnvironment.keys()],
+    now,
+    true,
+  );
+  const readings: Reading[] = [];
+  for (const newest of current) {
+    const row = counts.get(`${newest.releaseId}|${newest.environment}`);
+    if (!row || row.sessions.sessions === 0) continue;
+    const r = reading(row, newest.environment);
+    if (rule.kind === 'REGRESSION') {
+      const previous = byEnvironment.get(newest.environment)?.[1];
+      if (!previous) continue;
+      // The replaced release as it was while it was the newest: its window before the switch.
+      const before = await countsOver(
+        db,
+        rule,
+        [previous.releaseId],
+        [newest.environment],
+        newest.adoptedAt,
+        true,
+      );
+      const base = before.get(`${previous.releaseId}|${newest.environment}`);
+      r.baselineReleaseId = previous.releaseId;
+      r.baselineValue = base ? metricValue(rule.metric, base) : null;
+      r.enough = r.enough && !!base && enoughVolume(rule, base);
+    }
+    readings.push(r);
+  }
+  return readings;
+}
