@@ -15,7 +15,8 @@ import { createEmptyPostgresDatabase, testDatabaseKind } from './support/databas
 // SIGTERM reaches Vigil itself.
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MAIN = join(ROOT, 'src/main.ts');
-const STARTUP_TIMEOUT_MS = 30_000;
+// Generous: on a loaded two-core machine a start has taken over 30 s.
+const STARTUP_TIMEOUT_MS = 120_000;
 
 interface Banner {
   graphiqlUrl: string;
@@ -37,14 +38,22 @@ interface VigilProcess {
   kill(): void;
 }
 
-const started: ChildProcess[] = [];
+const started: Array<{ child: ChildProcess; exit: Promise<unknown> }> = [];
 
-afterEach(() => {
-  // A failed assertion must not leave a server running: kill only the processes started here.
-  for (const child of started.splice(0)) {
+/**
+ * Kills what is still running of the processes started here and waits until each has exited:
+ * a process that still writes its data directory makes removing it fail (ENOTEMPTY).
+ */
+async function stopStarted(): Promise<void> {
+  const running = started.splice(0);
+  for (const { child } of running) {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
-});
+  await Promise.all(running.map(({ exit }) => exit));
+}
+
+// A failed assertion must not leave a server running.
+afterEach(stopStarted);
 
 /** A port that was free a moment ago: the banner prints the configured port, so 0 would not do. */
 async function freePort(): Promise<number> {
@@ -64,7 +73,6 @@ async function startVigil(env: Record<string, string>): Promise<VigilProcess> {
     env: { HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  started.push(child);
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -76,6 +84,7 @@ async function startVigil(env: Record<string, string>): Promise<VigilProcess> {
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
+  started.push({ child, exit });
   const banner = new Promise<Banner>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`no banner within ${STARTUP_TIMEOUT_MS} ms:\n${stdout}\n${stderr}`)),
@@ -139,7 +148,8 @@ async function withDataDir<T>(fn: (dataDir: string) => Promise<T>): Promise<T> {
   try {
     return await fn(dataDir);
   } finally {
-    await rm(dataDir, { recursive: true, force: true });
+    await stopStarted();
+    await rm(dataDir, { recursive: true, force: true, maxRetries: 5 });
   }
 }
 
@@ -177,7 +187,7 @@ describe.skipIf(testDatabaseKind() !== 'pglite')('vigil on embedded PGlite', () 
       expect(await vigil.stop()).toEqual({ code: 0, signal: null });
       expect(vigil.stderr()).toBe('');
     });
-  }, 60_000);
+  }, 240_000);
 
   test('a restart on the same data dir keeps what was created and prints no new token', async () => {
     await withDataDir(async (dataDir) => {
@@ -202,7 +212,7 @@ describe.skipIf(testDatabaseKind() !== 'pglite')('vigil on embedded PGlite', () 
       });
       expect(await second.stop()).toEqual({ code: 0, signal: null });
     });
-  }, 90_000);
+  }, 300_000);
 
   test('every envelope answered 200 is still counted after kill -9 and a restart', async () => {
     await withDataDir(async (dataDir) => {
@@ -255,7 +265,7 @@ describe.skipIf(testDatabaseKind() !== 'pglite')('vigil on embedded PGlite', () 
       expect(stored?.sessions).toBeLessThanOrEqual(200);
       expect(await second.stop()).toEqual({ code: 0, signal: null });
     });
-  }, 90_000);
+  }, 300_000);
 
   test('exits 1 before touching the data dir when the configuration is bad, naming every bad variable', async () => {
     await withDataDir(async (dir) => {
@@ -266,7 +276,7 @@ describe.skipIf(testDatabaseKind() !== 'pglite')('vigil on embedded PGlite', () 
       expect(vigil.stdout()).toBe('');
       expect(existsSync(dataDir)).toBe(false);
     });
-  }, 30_000);
+  }, 120_000);
 });
 
 describe.skipIf(testDatabaseKind() !== 'postgres')('vigil on PostgreSQL', () => {
@@ -310,5 +320,5 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('vigil on PostgreSQL', () => 
     } finally {
       await empty.dispose();
     }
-  }, 90_000);
+  }, 300_000);
 });

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { Config } from '../config.ts';
 import { PrismaClient } from '../generated/prisma/client.ts';
+import { initialDataDir } from './pglite-snapshot.ts';
 
 /** One connection used outside Prisma, for what Prisma's raw queries cannot do. */
 export interface SqlSession {
@@ -134,7 +135,9 @@ function openPostgres(connectionString: string): Database {
 
 async function openPglite(dataDir: string): Promise<Database> {
   if (dataDir !== 'memory://') mkdirSync(dataDir, { recursive: true });
-  const pglite = await PGlite.create(dataDir === 'memory://' ? undefined : dataDir);
+  const pglite = await PGlite.create(dataDir === 'memory://' ? undefined : dataDir, {
+    loadDataDir: await initialDataDir(dataDir),
+  });
   const { prisma, onStatement, report } = createPrisma(new PrismaPGlite(pglite));
   return {
     kind: 'pglite',
