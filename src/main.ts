@@ -21,7 +21,7 @@ async function main() {
     }
     throw error;
   }
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, { pretty: process.stdout.isTTY === true });
   const db = await openDatabase(config);
   try {
     await migrate(db, { log: (message) => log.info(message) });
