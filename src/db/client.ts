@@ -5,7 +5,7 @@ import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { Config } from '../config.ts';
 import { PrismaClient } from '../generated/prisma/client.ts';
-import { initialDataDir } from './pglite-snapshot.ts';
+import { initialDataDir, type SnapshotKind } from './pglite-snapshot.ts';
 
 /** One connection used outside Prisma, for what Prisma's raw queries cannot do. */
 export interface SqlSession {
@@ -39,8 +39,11 @@ export interface Database {
  */
 export async function openDatabase(
   config: Pick<Config, 'databaseUrl' | 'dataDir'>,
+  /** `empty`: a new PGlite database starts without Vigil's tables (the migrator's tests). */
+  options: { empty?: boolean } = {},
 ): Promise<Database> {
-  return config.databaseUrl ? openPostgres(config.databaseUrl) : openPglite(config.dataDir);
+  if (config.databaseUrl) return openPostgres(config.databaseUrl);
+  return openPglite(config.dataDir, options.empty ? 'empty' : 'migrated');
 }
 
 /** A client that reports each SQL statement it sends, for the N+1 guard and debugging. */
@@ -133,10 +136,10 @@ function openPostgres(connectionString: string): Database {
   };
 }
 
-async function openPglite(dataDir: string): Promise<Database> {
+async function openPglite(dataDir: string, start: SnapshotKind): Promise<Database> {
   if (dataDir !== 'memory://') mkdirSync(dataDir, { recursive: true });
   const pglite = await PGlite.create(dataDir === 'memory://' ? undefined : dataDir, {
-    loadDataDir: await initialDataDir(dataDir),
+    loadDataDir: await initialDataDir(dataDir, start),
   });
   const { prisma, onStatement, report } = createPrisma(new PrismaPGlite(pglite));
   return {
