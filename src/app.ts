@@ -11,6 +11,7 @@ import { principalOf, useBearerAuth } from './auth/use-bearer-auth.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
 import { type Context, createContext } from './graphql/context.ts';
+import { graphiqlOptions, renderGraphiqlPage } from './graphql/graphiql-page.ts';
 import { createMaskError } from './graphql/mask-error.ts';
 import { schema } from './graphql/schema.ts';
 import { useJsonRequests } from './graphql/use-json-requests.ts';
@@ -61,7 +62,8 @@ export function createApp({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: { title: 'Vigil', defaultQuery: DEFAULT_QUERY },
+    graphiql: graphiqlOptions,
+    renderGraphiQL: renderGraphiqlPage,
     logging: log,
     maskedErrors: { maskError: createMaskError(log, config.development) },
     // Only pages of the configured origins may read answers, and never with cookies: tokens
@@ -126,6 +128,10 @@ export function createApp({
     if (pathname.startsWith('/api/')) return envelope(request);
     if (pathname === '/healthz') return Response.json({ status: 'ok' });
     if (pathname === '/readyz') return readiness();
+    // Someone who opens Vigil's address in a browser is looking for GraphiQL.
+    if (pathname === '/' && (request.method === 'GET' || request.method === 'HEAD')) {
+      return new Response(null, { status: 302, headers: { location: '/graphql' } });
+    }
     return yoga.fetch(request);
   };
 
@@ -167,12 +173,3 @@ function hostForUrl(host: string): string {
   if (host === '0.0.0.0' || host === '::') return 'localhost';
   return host.includes(':') ? `[${host}]` : host;
 }
-
-const DEFAULT_QUERY = `# Send your token: Headers → {"Authorization": "Bearer <token>"}
-query Projects {
-  organizations {
-    slug
-    projects { slug platform dsn }
-  }
-}
-`;

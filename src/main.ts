@@ -23,7 +23,7 @@ async function main() {
     }
     throw error;
   }
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, { pretty: process.stdout.isTTY === true });
   const db = await openDatabase(config, {
     onConnectionError: (err) =>
       log.warn({ err }, 'database connection lost; reconnecting on demand'),

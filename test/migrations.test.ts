@@ -20,7 +20,10 @@ const test = base.extend<{ emptyDatabase: Database; tempDir: string }>({
   // biome-ignore lint/correctness/noEmptyPattern: vitest fixtures take their dependencies by destructuring
   emptyDatabase: async ({}, use) => {
     if (testDatabaseKind() === 'pglite') {
-      const db = await openDatabase({ databaseUrl: undefined, dataDir: 'memory://' });
+      const db = await openDatabase(
+        { databaseUrl: undefined, dataDir: 'memory://' },
+        { empty: true },
+      );
       await use(db);
       await db.close();
       return;

@@ -36,7 +36,8 @@ async function withDataDir<T>(fn: (dataDir: string) => Promise<T>): Promise<T> {
   try {
     return await fn(dataDir);
   } finally {
-    await rm(dataDir, { recursive: true, force: true });
+    await killStartedVigils();
+    await rm(dataDir, { recursive: true, force: true, maxRetries: 5 });
   }
 }
 
@@ -74,7 +75,7 @@ describe.skipIf(testDatabaseKind() !== 'pglite')('vigil on embedded PGlite', () 
       expect(await vigil.stop()).toEqual({ code: 0, signal: null });
       expect(vigil.stderr()).toBe('');
     });
-  }, 60_000);
+  }, 240_000);
 
   test('a restart on the same data dir keeps what was created and prints no new token', async () => {
     await withDataDir(async (dataDir) => {
@@ -99,7 +100,7 @@ describe.skipIf(testDatabaseKind() !== 'pglite')('vigil on embedded PGlite', () 
       });
       expect(await second.stop()).toEqual({ code: 0, signal: null });
     });
-  }, 90_000);
+  }, 300_000);
 
   test('every envelope answered 200 is still counted after kill -9 and a restart', async () => {
     await withDataDir(async (dataDir) => {
@@ -152,7 +153,7 @@ describe.skipIf(testDatabaseKind() !== 'pglite')('vigil on embedded PGlite', () 
       expect(stored?.sessions).toBeLessThanOrEqual(200);
       expect(await second.stop()).toEqual({ code: 0, signal: null });
     });
-  }, 90_000);
+  }, 300_000);
 
   test('exits 1 before touching the data dir when the configuration is bad, naming every bad variable', async () => {
     await withDataDir(async (dir) => {
@@ -163,7 +164,7 @@ describe.skipIf(testDatabaseKind() !== 'pglite')('vigil on embedded PGlite', () 
       expect(vigil.stdout()).toBe('');
       expect(existsSync(dataDir)).toBe(false);
     });
-  }, 30_000);
+  }, 120_000);
 });
 
 describe.skipIf(testDatabaseKind() !== 'postgres')('vigil on PostgreSQL', () => {
@@ -207,5 +208,5 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('vigil on PostgreSQL', () => 
     } finally {
       await empty.dispose();
     }
-  }, 90_000);
+  }, 300_000);
 });

@@ -12,6 +12,7 @@ import {
   createPostgresNotifications,
   type Notifications,
 } from './notify.ts';
+import { initialDataDir, type SnapshotKind } from './pglite-snapshot.ts';
 
 /** One connection used outside Prisma, for what Prisma's raw queries cannot do. */
 export interface SqlSession {
@@ -48,6 +49,8 @@ export interface DatabaseOptions {
    * @default ignore them
    */
   onConnectionError?: (error: Error) => void;
+  /** A new PGlite database starts without Vigil's tables (the migrator's tests). */
+  empty?: boolean;
 }
 
 /**
@@ -61,7 +64,7 @@ export async function openDatabase(
 ): Promise<Database> {
   return config.databaseUrl
     ? openPostgres(config.databaseUrl, options.onConnectionError ?? (() => {}))
-    : openPglite(config.dataDir);
+    : openPglite(config.dataDir, options.empty ? 'empty' : 'migrated');
 }
 
 /** A client that reports each SQL statement it sends, for the N+1 guard and debugging. */
@@ -210,8 +213,12 @@ function isConflict(error: unknown): boolean {
   return code === '40001' || code === '40P01';
 }
 
-async function openPglite(dataDir: string): Promise<Database> {
-  const pglite = dataDir === 'memory://' ? await PGlite.create() : await openDurablePglite(dataDir);
+async function openPglite(dataDir: string, start: SnapshotKind): Promise<Database> {
+  const loadDataDir = await initialDataDir(dataDir, start);
+  const pglite =
+    dataDir === 'memory://'
+      ? await PGlite.create({ loadDataDir })
+      : await openDurablePglite(dataDir, loadDataDir);
   const { prisma, onStatement, report } = createPrisma(new PrismaPGlite(pglite));
   const notifications = createLocalNotifications();
   return {
@@ -231,11 +238,12 @@ async function openPglite(dataDir: string): Promise<Database> {
 }
 
 /** PGlite on files, with commits that are synced before they are acknowledged. */
-async function openDurablePglite(dataDir: string): Promise<PGlite> {
+async function openDurablePglite(dataDir: string, loadDataDir: Blob | undefined): Promise<PGlite> {
   mkdirSync(dataDir, { recursive: true });
   const isNew = !existsSync(join(dataDir, 'PG_VERSION'));
   const pglite = await PGlite.create({
     fs: new DurableNodeFS(dataDir),
+    loadDataDir,
     startParams: [...PGlite.defaultStartParams.filter((p) => p !== '-F'), ...DURABLE_START_PARAMS],
   });
   if (isNew) await syncTree(dataDir);

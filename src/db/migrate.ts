@@ -77,7 +77,7 @@ interface AppliedRow {
  * @returns the names of the migrations it applied.
  */
 export async function migrate(
-  db: Database,
+  db: Pick<Database, 'withSession'>,
   options: { dir?: string; log?: (message: string) => void } = {},
 ): Promise<string[]> {
   const local = await readMigrations(options.dir);

@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { openDatabase } from '../../src/db/client.ts';
 import { migrate } from '../../src/db/migrate.ts';
+import { pgliteSnapshot } from '../../src/db/pglite-snapshot.ts';
 import { databaseUrl, isPostgresReachable, POSTGRES_ADMIN_URL } from './postgres.ts';
 
 declare module 'vitest' {
@@ -14,8 +15,12 @@ declare module 'vitest' {
 /**
  * Builds a migrated template database once per run; each test file then gets a copy of it.
  * Named after this run, so two runs on one machine never drop each other's template.
+ * On PGlite the templates are the snapshots new databases load (made here when `npm ci` did not,
+ * before workers could race to make them).
  */
 export default async function setup(project: TestProject) {
+  await pgliteSnapshot('migrated');
+  await pgliteSnapshot('empty');
   const template = `vigil_test_template_${process.pid}`;
   project.provide('templateDatabase', template);
   if (!(await isPostgresReachable())) return;

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 // SIGTERM reaches Vigil itself.
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MAIN = join(ROOT, 'src/main.ts');
-const STARTUP_TIMEOUT_MS = 30_000;
+// Generous: on a loaded two-core machine a start has taken over 30 s.
+const STARTUP_TIMEOUT_MS = 120_000;
 
 export interface Banner {
   graphiqlUrl: string;
@@ -29,13 +30,19 @@ export interface VigilProcess {
   kill(): void;
 }
 
-const started: ChildProcess[] = [];
+const started: Array<{ child: ChildProcess; exit: Promise<unknown> }> = [];
 
-/** Kills what `startVigil` started and is still running (only those): for `afterEach`. */
-export function killStartedVigils(): void {
-  for (const child of started.splice(0)) {
+/**
+ * Kills what `startVigil` started and is still running (only those) and waits until each has
+ * exited, for `afterEach`: a process that still writes its data directory makes removing it fail
+ * (ENOTEMPTY).
+ */
+export async function killStartedVigils(): Promise<void> {
+  const running = started.splice(0);
+  for (const { child } of running) {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
+  await Promise.all(running.map(({ exit }) => exit));
 }
 
 /** A port that was free a moment ago: the banner prints the configured port, so 0 would not do. */
@@ -56,7 +63,6 @@ export async function startVigil(env: Record<string, string>): Promise<VigilProc
     env: { HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  started.push(child);
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -68,6 +74,7 @@ export async function startVigil(env: Record<string, string>): Promise<VigilProc
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
+  started.push({ child, exit });
   const banner = new Promise<Banner>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`no banner within ${STARTUP_TIMEOUT_MS} ms:\n${stdout}\n${stderr}`)),
