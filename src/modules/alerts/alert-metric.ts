@@ -1,16 +1,9 @@
-import {
-  crashFreePercent,
-  percent,
-  sessionBreakdown,
-  userBreakdown,
-} from '../../health/crash-free.ts';
+import { RATE_FIELDS, type RateField } from '../../health/rates.ts';
 import type { HealthCounts } from '../release-health/release-health.loaders.ts';
 
-// The rates an alert rule can watch, all percentages 0–100. Naming rule: `<WHAT>_<UNIT>` where
-// WHAT is Sentry's name of the rate (CRASH_FREE, CRASH_RATE, ERRORED_RATE, ABNORMAL_RATE,
-// UNHANDLED_RATE, UNHEALTHY_RATE, UNHANDLED_FREE) and UNIT is SESSIONS or USERS; the GraphQL field
-// of ReleaseHealth with the same number is its camelCase (CRASH_RATE_SESSIONS → crashRateSessions).
-// Every value comes from `metricValue`, the one place a rule's number is computed.
+// The rates an alert rule can watch, all percentages 0–100. Naming rule: `<WHAT>_<UNIT>`, the
+// ReleaseHealth rate field of the same number in SCREAMING_SNAKE (crashRateSessions →
+// CRASH_RATE_SESSIONS); the values come from the same rate table (src/health/rates.ts).
 
 export const ALERT_METRICS = [
   'CRASH_FREE_SESSIONS',
@@ -27,6 +20,10 @@ export const ALERT_METRICS = [
   'UNHEALTHY_RATE_USERS',
   'UNHANDLED_FREE_SESSIONS',
   'UNHANDLED_FREE_USERS',
+  'ANR_RATE_SESSIONS',
+  'ANR_RATE_USERS',
+  'FOREGROUND_ANR_RATE_SESSIONS',
+  'FOREGROUND_ANR_RATE_USERS',
 ] as const;
 export type AlertMetric = (typeof ALERT_METRICS)[number];
 
@@ -46,43 +43,22 @@ export function defaultComparison(metric: AlertMetric): Comparison {
   return metric.startsWith('CRASH_FREE') || metric.startsWith('UNHANDLED_FREE') ? 'BELOW' : 'ABOVE';
 }
 
+/** The ReleaseHealth rate field a metric watches: CRASH_RATE_USERS → crashRateUsers. */
+function rateFieldOf(metric: AlertMetric): RateField {
+  const name = metric.toLowerCase().replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+  const field = RATE_FIELDS.find((f) => f.name === name);
+  if (!field) throw new Error(`no rate field ${name} for alert metric ${metric}`);
+  return field;
+}
+
+const FIELDS = new Map(ALERT_METRICS.map((m) => [m, rateFieldOf(m)]));
+
 /**
- * The metric's value for one group's counts, in percent; null when the group saw nothing.
- * Formulas: shared/spec/release-health.md §4 (the same functions ReleaseHealth uses).
+ * The metric's value for one group's counts, in percent; null when the group saw nothing. The
+ * same rate table as ReleaseHealth's fields (src/health/rates.ts), so a rule and the API agree.
  */
-export function metricValue(metric: AlertMetric, { sessions: s, users: u }: HealthCounts) {
-  const sb = sessionBreakdown(s);
-  const ub = userBreakdown(u);
-  switch (metric) {
-    case 'CRASH_FREE_SESSIONS':
-      return crashFreePercent(s.sessions, s.crashed);
-    case 'CRASH_FREE_USERS':
-      return crashFreePercent(u.users, u.crashed);
-    case 'CRASH_RATE_SESSIONS':
-      return percent(s.crashed, s.sessions);
-    case 'CRASH_RATE_USERS':
-      return percent(u.crashed, u.users);
-    case 'ERRORED_RATE_SESSIONS':
-      return percent(sb.errored, s.sessions);
-    case 'ERRORED_RATE_USERS':
-      return percent(ub.errored, u.users);
-    case 'ABNORMAL_RATE_SESSIONS':
-      return percent(s.abnormal, s.sessions);
-    case 'ABNORMAL_RATE_USERS':
-      return percent(u.abnormal, u.users);
-    case 'UNHANDLED_RATE_SESSIONS':
-      return percent(s.unhandled, s.sessions);
-    case 'UNHANDLED_RATE_USERS':
-      return percent(u.unhandled, u.users);
-    case 'UNHEALTHY_RATE_SESSIONS':
-      return percent(s.sessions - sb.healthy, s.sessions);
-    case 'UNHEALTHY_RATE_USERS':
-      return percent(u.users - ub.healthy, u.users);
-    case 'UNHANDLED_FREE_SESSIONS':
-      return crashFreePercent(s.sessions, s.unhandled);
-    case 'UNHANDLED_FREE_USERS':
-      return crashFreePercent(u.users, u.unhandled);
-  }
+export function metricValue(metric: AlertMetric, { sessions, users }: HealthCounts) {
+  return (FIELDS.get(metric) as RateField).value(sessions, users);
 }
 
 /** Whether `value` is past `line` in the rule's direction (the line itself is not past). */
