@@ -72,6 +72,10 @@ function createPrisma(adapter: PrismaPg | PrismaPGlite) {
   const prisma = new PrismaClient({
     adapter,
     log: [{ emit: 'event' as const, level: 'query' as const }],
+    // Prisma's defaults (2 s to start, 5 s to finish) fail interactive transactions, the
+    // start-up bootstrap among them, on a busy machine or behind PGlite's writer; these are
+    // short transactions, so waiting is the right answer.
+    transactionOptions: { maxWait: 30_000, timeout: 60_000 },
   });
   const listeners: Array<(sql: string) => void> = [];
   const report = (sql: string) => {

@@ -255,7 +255,7 @@ describe('health status and preview', { timeout: 120_000 }, () => {
       };
     }>(
       server,
-      `query ($input: CreateAlertRuleInput!) { previewAlertRule(input: $input) { ... on PreviewAlertRuleSuccess { preview { evaluations incidents { release { version } openValue resolvedAt } } } } }`,
+      `mutation ($input: CreateAlertRuleInput!) { previewAlertRule(input: $input) { ... on PreviewAlertRuleSuccess { preview { evaluations incidents { release { version } openValue resolvedAt } } } } }`,
       { input },
     );
     expect(preview.previewAlertRule.preview.evaluations).toBe(336);
@@ -265,7 +265,7 @@ describe('health status and preview', { timeout: 120_000 }, () => {
     // With a minimum it never reaches, nothing would have fired.
     const quiet = await expectData<{ previewAlertRule: { preview: { incidents: unknown[] } } }>(
       server,
-      `query ($input: CreateAlertRuleInput!) { previewAlertRule(input: $input) { ... on PreviewAlertRuleSuccess { preview { incidents { openedAt } } } } }`,
+      `mutation ($input: CreateAlertRuleInput!) { previewAlertRule(input: $input) { ... on PreviewAlertRuleSuccess { preview { incidents { openedAt } } } } }`,
       { input: { ...input, minSessions: 11 } },
     );
     expect(quiet.previewAlertRule.preview.incidents).toEqual([]);

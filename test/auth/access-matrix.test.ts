@@ -285,7 +285,7 @@ const OPERATIONS: Operation[] = [
     field: 'previewAlertRule',
     run: async (token) => {
       const result = await call(
-        'query ($input: CreateAlertRuleInput!) { previewAlertRule(input: $input) { __typename } }',
+        'mutation ($input: CreateAlertRuleInput!) { previewAlertRule(input: $input) { __typename } }',
         { input: { organizationSlug: a.slug, projectSlug: a.project.slug, ...RULE_INPUT } },
         token,
       );

@@ -38,11 +38,19 @@ describe('API shape', () => {
   });
 
   test('only mutations return unions', () => {
-    const unions = Object.values(schema.getTypeMap())
-      .filter((t) => t instanceof GraphQLUnionType)
-      .map((t) => t.name)
-      .sort();
-    expect(unions).toEqual(['CreateOrganizationResult', 'CreateProjectResult']);
+    const mutation = schema.getMutationType();
+    const outsideMutations = Object.values(schema.getTypeMap())
+      .filter((t) => t instanceof GraphQLObjectType && t !== mutation && !t.name.startsWith('__'))
+      .flatMap((t) =>
+        Object.values((t as GraphQLObjectType).getFields())
+          .filter((f) => getNamedType(f.type) instanceof GraphQLUnionType)
+          .map((f) => `${t.name}.${f.name}`),
+      );
+    expect(outsideMutations).toEqual([]);
+    const mutationResults = Object.values(mutation?.getFields() ?? {}).map(
+      (f) => getNamedType(f.type).name,
+    );
+    expect(mutationResults).toContain('CreateOrganizationResult');
   });
 
   test.for(['ReleaseHealth', 'ProjectHealth', 'HealthPoint', 'SessionsValues'])(

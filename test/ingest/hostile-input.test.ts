@@ -4,6 +4,7 @@ import { MAX_SESSION_ITEM_BYTES } from '../../src/ingest/envelope.route.ts';
 import { MAX_AGGREGATE_COUNT } from '../../src/ingest/session.item.ts';
 import { selectSessionMetrics } from '../../src/metrics/session-metrics.queries.ts';
 import { test } from '../support/fixtures.ts';
+import { DISK_FULL, whileRefusing } from '../support/refuse-writes.ts';
 import { ENVIRONMENT, postEnvelope, RELEASE } from '../support/sentry.ts';
 import { startTestServer, type TestProject, type TestServer } from '../support/server.ts';
 import {
@@ -130,6 +131,8 @@ describe('counts past the cap', () => {
       crashed: 500_000_001,
       abnormal: 500_000_000,
       unhandled: 500_000_000,
+      anr: 0,
+      anrForeground: 0,
     };
     const { sessions } = await findGroup(server.db, project.id, RELEASE, ENVIRONMENT);
     expect(sessions).toEqual(expected);
@@ -262,15 +265,9 @@ describe('nothing of a refused or failed envelope is created', () => {
     project,
   }) => {
     const baseline = await storeBaseline(server, project);
-    await server.db.prisma.$executeRawUnsafe('ALTER TABLE rejected_item RENAME TO rejected_item_');
-    let refused: Awaited<ReturnType<typeof postEnvelope>>;
-    try {
-      refused = await postEnvelope(server.envelopeUrl(project), buildEnvelope(fresh(2)));
-    } finally {
-      await server.db.prisma.$executeRawUnsafe(
-        'ALTER TABLE rejected_item_ RENAME TO rejected_item',
-      );
-    }
+    const refused = await whileRefusing(server.db, DISK_FULL, () =>
+      postEnvelope(server.envelopeUrl(project), buildEnvelope(fresh(2))),
+    );
     expect(refused.status).toBe(503);
     await baseline.expectUnchanged();
     const names = await dimensionNames(server, project);

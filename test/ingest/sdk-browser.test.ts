@@ -34,7 +34,15 @@ test('counts a page session with an uncaught error as unhandled, not crashed', a
     RELEASE,
     ENVIRONMENT,
   );
-  expect(sessions).toEqual({ sessions: 3, erroredAll: 2, crashed: 0, abnormal: 0, unhandled: 1 });
+  expect(sessions).toEqual({
+    sessions: 3,
+    erroredAll: 2,
+    crashed: 0,
+    abnormal: 0,
+    unhandled: 1,
+    anr: 0,
+    anrForeground: 0,
+  });
   expect(sessionBreakdown(sessions)).toEqual({
     healthy: 1,
     errored: 1,
@@ -62,6 +70,14 @@ test('counts the page session of Sentry.init as unhandled after an error reaches
   await runBrowserApp(project.dsn, { mode: 'global', did: 'page-user', uncaughtErrors: 2 });
 
   const { sessions, users } = await storedGroup(server.db, project.id, RELEASE, ENVIRONMENT);
-  expect(sessions).toEqual({ sessions: 1, erroredAll: 1, crashed: 0, abnormal: 0, unhandled: 1 });
+  expect(sessions).toEqual({
+    sessions: 1,
+    erroredAll: 1,
+    crashed: 0,
+    abnormal: 0,
+    unhandled: 1,
+    anr: 0,
+    anrForeground: 0,
+  });
   expect(users).toMatchObject({ users: 1, unhandled: 1, crashed: 0 });
 });

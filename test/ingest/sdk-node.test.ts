@@ -46,6 +46,8 @@ describe('release-health.md §7 through @sentry/node', () => {
       crashed: 1,
       abnormal: 1,
       unhandled: 0,
+      anr: 0,
+      anrForeground: 0,
     });
     expect(sessionBreakdown(group.sessions)).toEqual({
       healthy: 1,
@@ -62,6 +64,8 @@ describe('release-health.md §7 through @sentry/node', () => {
       abnormal: 1,
       unhandled: 0,
       fatalAny: 2,
+      anr: 0,
+      anrForeground: 0,
     });
     expect(userBreakdown(group.users)).toEqual({
       healthy: 1,
@@ -106,7 +110,15 @@ describe('release-health.md §7 through @sentry/node', () => {
     await sdk.close();
 
     const { sessions } = await storedGroup(server.db, project.id, RELEASE, ENVIRONMENT);
-    expect(sessions).toEqual({ sessions: 1, erroredAll: 1, crashed: 0, abnormal: 0, unhandled: 0 });
+    expect(sessions).toEqual({
+      sessions: 1,
+      erroredAll: 1,
+      crashed: 0,
+      abnormal: 0,
+      unhandled: 0,
+      anr: 0,
+      anrForeground: 0,
+    });
     expect(sessionBreakdown(sessions)).toMatchObject({ healthy: 0, errored: 1 });
   });
 
@@ -142,7 +154,15 @@ describe('release-health.md §7 through @sentry/node', () => {
     await sdk.close();
 
     const { sessions, users } = await storedGroup(server.db, project.id, RELEASE, ENVIRONMENT);
-    expect(sessions).toEqual({ sessions: 1, erroredAll: 1, crashed: 1, abnormal: 0, unhandled: 0 });
+    expect(sessions).toEqual({
+      sessions: 1,
+      erroredAll: 1,
+      crashed: 1,
+      abnormal: 0,
+      unhandled: 0,
+      anr: 0,
+      anrForeground: 0,
+    });
     expect(users).toMatchObject({ users: 1, crashed: 1 });
   });
 
@@ -165,7 +185,15 @@ describe('release-health.md §7 through @sentry/node', () => {
     expect((await postEnvelope(url, init)).status).toBe(200);
 
     const { sessions } = await storedGroup(server.db, project.id, RELEASE, ENVIRONMENT);
-    expect(sessions).toEqual({ sessions: 1, erroredAll: 1, crashed: 0, abnormal: 1, unhandled: 0 });
+    expect(sessions).toEqual({
+      sessions: 1,
+      erroredAll: 1,
+      crashed: 0,
+      abnormal: 1,
+      unhandled: 0,
+      anr: 0,
+      anrForeground: 0,
+    });
     expect(sessionBreakdown(sessions)).toMatchObject({ healthy: 0, errored: 0, abnormal: 1 });
   });
 });

@@ -33,6 +33,8 @@ describe('Python SDK, application mode', () => {
         crashed: 1,
         abnormal: 0,
         unhandled: 0,
+        anr: 0,
+        anrForeground: 0,
       });
       expect(crashFreePercent(sessions.sessions, sessions.crashed)).toBe(75);
       expect(users).toEqual({
@@ -42,6 +44,8 @@ describe('Python SDK, application mode', () => {
         abnormal: 0,
         unhandled: 0,
         fatalAny: 1,
+        anr: 0,
+        anrForeground: 0,
       });
     },
     PYTHON_TIMEOUT_MS,
@@ -69,6 +73,8 @@ describe('Python SDK, request mode (SentryWsgiMiddleware)', () => {
         crashed: 0,
         abnormal: 0,
         unhandled: 0,
+        anr: 0,
+        anrForeground: 0,
       });
       // Request sessions carry no user.
       expect(users.users).toBe(0);
@@ -93,6 +99,8 @@ describe('Python SDK, request mode (SentryWsgiMiddleware)', () => {
         crashed: 0,
         abnormal: 0,
         unhandled: 0,
+        anr: 0,
+        anrForeground: 0,
       });
     },
     PYTHON_TIMEOUT_MS,
@@ -116,6 +124,8 @@ describe('Python SDK, request mode (SentryWsgiMiddleware)', () => {
         crashed: 2,
         abnormal: 0,
         unhandled: 0,
+        anr: 0,
+        anrForeground: 0,
       });
       expect(crashFreePercent(sessions.sessions, sessions.crashed)).toBe(80);
     },

@@ -26,7 +26,15 @@ test('counts request sessions from aggregates as in release-health.md §7 exampl
     RELEASE,
     ENVIRONMENT,
   );
-  expect(sessions).toEqual({ sessions: 15, erroredAll: 5, crashed: 2, abnormal: 0, unhandled: 0 });
+  expect(sessions).toEqual({
+    sessions: 15,
+    erroredAll: 5,
+    crashed: 2,
+    abnormal: 0,
+    unhandled: 0,
+    anr: 0,
+    anrForeground: 0,
+  });
   expect(sessionBreakdown(sessions)).toEqual({
     healthy: 10,
     errored: 3,
@@ -65,6 +73,8 @@ test('counts an aggregate envelope sent twice once, under the release and enviro
     crashed: 1,
     abnormal: 0,
     unhandled: 0,
+    anr: 0,
+    anrForeground: 0,
   });
 
   // A new flush of equal counts is new traffic: the SDK gives it a new sent_at.
@@ -79,5 +89,7 @@ test('counts an aggregate envelope sent twice once, under the release and enviro
     crashed: 2,
     abnormal: 0,
     unhandled: 0,
+    anr: 0,
+    anrForeground: 0,
   });
 });

@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { DISK_FULL, whileRefusing } from '../support/refuse-writes.ts';
 import { ENVIRONMENT, postEnvelope, RELEASE } from '../support/sentry.ts';
 import { startTestServer, type TestProject, type TestServer } from '../support/server.ts';
 import { buildEnvelope, type HandItem, newSid, sessionItem } from './hand-built.ts';
@@ -18,31 +19,12 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-/** Runs `fn` while the write statement's last table refuses every insert the way `sql` says. */
-async function whileRefusing<T>(raise: string, fn: () => Promise<T>): Promise<T> {
-  const exec = (sql: string) => server.db.prisma.$executeRawUnsafe(sql);
-  await exec(`CREATE FUNCTION refuse_insert() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN ${raise}; END $$`);
-  // The last of the five tables the write statement touches: everything before it must roll back.
-  await exec(`CREATE TRIGGER refuse_insert BEFORE INSERT ON ingest_outcome
-    FOR EACH STATEMENT EXECUTE FUNCTION refuse_insert()`);
-  try {
-    return await fn();
-  } finally {
-    await exec('DROP TRIGGER refuse_insert ON ingest_outcome');
-    await exec('DROP FUNCTION refuse_insert()');
-  }
-}
-
 async function storedSoFar(project: TestProject) {
   const group = await findGroup(server.db, project.id, RELEASE, ENVIRONMENT);
   const [states] = await server.db.prisma.$queryRaw<Array<{ n: number }>>`
     SELECT count(*)::int AS n FROM session_state WHERE project_id = ${project.id}`;
   return { sessions: group.sessions, users: group.users.users, states: states?.n };
 }
-
-const DISK_FULL =
-  "RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = 'disk_full'";
 
 const refused = () =>
   buildEnvelope([
@@ -64,7 +46,7 @@ describe('a sessions envelope refused with 503', () => {
     const url = server.envelopeUrl(project);
     const bytes = buildEnvelope([aggregateItem(4)], { sent_at: new Date().toISOString() });
 
-    const answer = await whileRefusing(DISK_FULL, () => postEnvelope(url, bytes));
+    const answer = await whileRefusing(server.db, DISK_FULL, () => postEnvelope(url, bytes));
     expect(answer.status).toBe(503);
     expect((await findGroup(server.db, project.id, RELEASE, ENVIRONMENT)).sessions.sessions).toBe(
       0,
@@ -83,7 +65,7 @@ describe('a sessions envelope refused with 503', () => {
     // Python's and Ruby's session flushers send an empty header.
     const bytes = buildEnvelope([aggregateItem(4)], {});
 
-    const answer = await whileRefusing(DISK_FULL, () => postEnvelope(url, bytes));
+    const answer = await whileRefusing(server.db, DISK_FULL, () => postEnvelope(url, bytes));
     expect(answer.status).toBe(503);
     expect((await postEnvelope(url, bytes)).status).toBe(200);
     expect((await postEnvelope(url, bytes)).status).toBe(200);
@@ -100,7 +82,7 @@ describe('a write the database refuses', () => {
     expect((await postEnvelope(url, buildEnvelope([sessionItem()]))).status).toBe(200);
     const envelope = refused();
 
-    const answer = await whileRefusing(DISK_FULL, () => postEnvelope(url, envelope));
+    const answer = await whileRefusing(server.db, DISK_FULL, () => postEnvelope(url, envelope));
 
     expect(answer.status).toBe(503);
     expect(answer.headers.get('retry-after')).toBe('5');
@@ -122,6 +104,7 @@ describe('a write the database refuses', () => {
     logLines.length = 0;
 
     const answer = await whileRefusing(
+      server.db,
       "RAISE EXCEPTION 'a bug in the write' USING ERRCODE = 'internal_error'",
       () =>
         postEnvelope(url, envelope, {

@@ -51,7 +51,9 @@ const AlertRulePreviewRef = builder
     }),
   });
 
-builder.queryField('previewAlertRule', (t) =>
+// A mutation by its input and its result union, like the rule mutations it previews; it saves
+// nothing.
+builder.mutationField('previewAlertRule', (t) =>
   t.field({
     type: AlertRulePreviewRef,
     args: { input: t.arg({ type: CreateAlertRuleInput, required: true }) },
