@@ -59,6 +59,16 @@ export async function insertAlertRule(db: Database, f: AlertRuleFields, now: Dat
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)
      RETURNING ${COLUMNS}`,
     f.projectId,
+    ...ruleValues(f),
+    now,
+  );
+  if (!row) throw new Error('INSERT … RETURNING gave no row');
+  return row;
+}
+
+/** The rule's own columns, $2 to $13 of both the insert and the update. */
+function ruleValues(f: AlertRuleFields) {
+  return [
     f.name,
     f.kind,
     f.metric,
@@ -71,10 +81,7 @@ export async function insertAlertRule(db: Database, f: AlertRuleFields, now: Dat
     f.environment,
     f.releaseSelect,
     f.releaseVersion,
-    now,
-  );
-  if (!row) throw new Error('INSERT … RETURNING gave no row');
-  return row;
+  ];
 }
 
 export async function updateAlertRule(db: Database, id: number, f: AlertRuleFields, now: Date) {
@@ -85,18 +92,7 @@ export async function updateAlertRule(db: Database, id: number, f: AlertRuleFiel
        environment = $11, release_select = $12, release_version = $13, updated_at = $14
      WHERE id = $1 AND deleted_at IS NULL RETURNING ${COLUMNS}`,
     id,
-    f.name,
-    f.kind,
-    f.metric,
-    f.comparison,
-    f.threshold,
-    f.resolveThreshold,
-    f.windowSeconds,
-    f.minSessions,
-    f.minUsers,
-    f.environment,
-    f.releaseSelect,
-    f.releaseVersion,
+    ...ruleValues(f),
     now,
   );
   return row ?? null;
