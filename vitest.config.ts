@@ -29,8 +29,10 @@ export default defineConfig(async () => {
         database('pglite', 'pglite'),
         ...(postgres ? [database('postgres', 'postgres')] : []),
       ],
-      testTimeout: 30_000,
-      hookTimeout: 60_000,
+      // Generous: a file's first test also waits for its server to start, which a busy two-core
+      // machine has taken over 30 s to do.
+      testTimeout: 90_000,
+      hookTimeout: 180_000,
       // PGlite is CPU-bound and this machine has two cores.
       maxWorkers: 2,
     },
