@@ -13,6 +13,7 @@ import {
   EnvelopeParser,
   EnvelopeSizeError,
 } from './envelope.parse.ts';
+import { preflight, rateLimitedReply, reply } from './ingest-http.ts';
 import { createLegacyRoute } from './legacy.route.ts';
 import { createDropLog, createRefusalRecorder } from './outcome-recorder.ts';
 import { createKeyChecker, keyFromDsn, keyFromRequest } from './project-key.ts';
@@ -33,28 +34,6 @@ const CONTENT_TYPES = new Set([
   'multipart/form-data',
   'application/x-www-form-urlencoded',
 ]);
-
-const CORS = {
-  'access-control-allow-origin': '*',
-  'access-control-expose-headers': 'x-sentry-error, x-sentry-rate-limits, retry-after',
-};
-
-// Relay's list, and the tracing headers an SDK may add: a fixed answer, never the request's echo.
-const ALLOWED_HEADERS = [
-  'x-sentry-auth',
-  'x-requested-with',
-  'x-forwarded-for',
-  'origin',
-  'referer',
-  'accept',
-  'content-type',
-  'authentication',
-  'authorization',
-  'content-encoding',
-  'transfer-encoding',
-  'sentry-trace',
-  'baggage',
-].join(', ');
 
 const isSessionItem = (type: string) => type === 'session' || type === 'sessions';
 
@@ -107,7 +86,7 @@ export function createEnvelopeRoute({
     const url = new URL(request.url);
     const match = ROUTE.exec(url.pathname);
     if (!match) return (await legacy(request, url)) ?? reply(404, { detail: 'not found' });
-    if (request.method === 'OPTIONS') return preflight();
+    if (request.method === 'OPTIONS') return preflight('POST, OPTIONS');
     if (request.method !== 'POST')
       return reply(405, { detail: 'method not allowed' }, { allow: 'POST, OPTIONS' });
     const projectId = Number(match[1]);
@@ -195,15 +174,7 @@ export function createEnvelopeRoute({
 
   function rateLimited(key: string, perKey: number | null): Response | null {
     const wait = rateLimit(key, perKey ?? undefined);
-    if (wait <= 0) return null;
-    return reply(
-      429,
-      { detail: 'rate limited' },
-      {
-        'retry-after': String(wait),
-        'x-sentry-rate-limits': `${wait}::key:vigil_rate_limit`,
-      },
-    );
+    return wait > 0 ? rateLimitedReply(wait) : null;
   }
 }
 
@@ -242,20 +213,4 @@ async function readHeader(
     parser.feed(next.value);
   }
   return parser.header;
-}
-
-function preflight(): Response {
-  return new Response(null, {
-    status: 204,
-    headers: {
-      ...CORS,
-      'access-control-allow-methods': 'POST, OPTIONS',
-      'access-control-allow-headers': ALLOWED_HEADERS,
-      'access-control-max-age': '3600',
-    },
-  });
-}
-
-function reply(status: number, body: object, headers: Record<string, string> = {}): Response {
-  return Response.json(body, { status, headers: { ...CORS, ...headers } });
 }

@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { Config } from '../config.ts';
 import { BodyError, drainBody, readBody } from './envelope.body.ts';
+import { CORS, preflight, rateLimitedReply, reply } from './ingest-http.ts';
 import { type AuthResult, keyFromRequest } from './project-key.ts';
 
 // Relay's ingest paths other than /envelope/ (relay-server/src/endpoints/mod.rs): how older SDKs
@@ -25,11 +26,6 @@ function kindOf(path: string): Kind {
   return 'otlp';
 }
 
-const CORS = {
-  'access-control-allow-origin': '*',
-  'access-control-expose-headers': 'x-sentry-error, x-sentry-rate-limits, retry-after',
-};
-
 // Relay answers a GET store request (the payload in `sentry_data`) with a transparent pixel.
 const PIXEL = Buffer.from('R0lGODlhAQABAAAAACwAAAAAAQABAAACAA==', 'base64');
 
@@ -46,7 +42,7 @@ export function createLegacyRoute({ config, checkKey, rateLimit }: LegacyRouteOp
     const match = ROUTE.exec(url.pathname);
     if (!match) return null;
     const kind = kindOf(match[2] as string);
-    if (request.method === 'OPTIONS') return preflight(request);
+    if (request.method === 'OPTIONS') return preflight('GET, POST, OPTIONS');
     const methods = kind === 'store' || kind === 'check-in' ? ['GET', 'POST'] : ['POST'];
     if (!methods.includes(request.method)) {
       return reply(
@@ -66,13 +62,7 @@ export function createLegacyRoute({ config, checkKey, rateLimit }: LegacyRouteOp
     const auth = await checkKey(key, projectId);
     if (!auth.ok) return reply(auth.status, { detail: auth.detail });
     const wait = rateLimit(key as string, auth.rateLimitPerMinute ?? undefined);
-    if (wait > 0) {
-      return reply(
-        429,
-        { detail: 'rate limited' },
-        { 'retry-after': String(wait), 'x-sentry-rate-limits': `${wait}::key:vigil_rate_limit` },
-      );
-    }
+    if (wait > 0) return rateLimitedReply(wait);
     try {
       if (kind === 'store' && request.method === 'GET') {
         await eventId(Buffer.from(url.searchParams.get('sentry_data') ?? ''));
@@ -156,21 +146,3 @@ async function eventId(body: Buffer): Promise<string> {
 }
 
 const newEventId = () => randomUUID().replace(/-/g, '');
-
-function preflight(request: Request): Response {
-  return new Response(null, {
-    status: 204,
-    headers: {
-      ...CORS,
-      'access-control-allow-methods': 'GET, POST, OPTIONS',
-      'access-control-allow-headers':
-        request.headers.get('access-control-request-headers') ??
-        'content-type, content-encoding, x-sentry-auth, authentication',
-      'access-control-max-age': '3600',
-    },
-  });
-}
-
-function reply(status: number, body: object, headers: Record<string, string> = {}): Response {
-  return Response.json(body, { status, headers: { ...CORS, ...headers } });
-}
