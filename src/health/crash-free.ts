@@ -17,10 +17,21 @@ export interface SessionCounts {
 }
 
 /**
- * Exact distinct user counts of one group. Distinct counts do not add up across groups, so there
- * is no `addUserCounts`: users of a wider group must be counted again from the rows.
+ * Whether a group's user counts are exact, and when not, the relative standard error of each
+ * count (the sketch's, docs/design.md § Distinct users).
+ */
+export interface UserCountQuality {
+  exact: boolean;
+  relativeStandardError: number | null;
+}
+
+/**
+ * Distinct user counts of one group. Distinct counts do not add up across groups, so there is no
+ * `addUserCounts`: users of a wider group are the union of its buckets' user sets.
  */
 export interface UserCounts {
+  /** Absent: exact. */
+  quality?: UserCountQuality;
   users: number;
   /** Users with any errored, crashed, abnormal or unhandled session. */
   erroredAll: number;

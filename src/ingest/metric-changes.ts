@@ -5,9 +5,6 @@ import type { Contribution } from './session.merge.ts';
 // aggregate bucket, at its exact `started`. The write statement buckets each row into every
 // granularity and sums per key in SQL; doing that fan-out here cost most of the ingest CPU.
 
-/** Bucket sizes in seconds: minutes for short series, hours and days for long ones. */
-export const GRANULARITIES = [60, 3600, 86400] as const;
-
 export interface Dimensions {
   projectId: number;
   releaseId: number;

@@ -1,12 +1,9 @@
 import type { Database, SqlSession } from '../db/client.ts';
+import { GRANULARITIES } from '../metrics/metric-store.ts';
+import { foldUserSetsSoon } from '../metrics/user-sets.fold.ts';
 import type { createDimensionCache, ResolvedDimensions } from './dimensions.ts';
 import { type OutcomeColumns, OutcomeRows, upsertOutcomesSql } from './ingest-outcome.ts';
-import {
-  aggregateChange,
-  GRANULARITIES,
-  type MetricChange,
-  sessionChange,
-} from './metric-changes.ts';
+import { aggregateChange, type MetricChange, sessionChange } from './metric-changes.ts';
 import type { AggregateItem, RejectReason, SessionStatus, SessionUpdate } from './session.item.ts';
 import {
   contributionOf,
@@ -59,6 +56,7 @@ export async function storeEnvelopes(
     return resolved;
   });
   resolution?.commit();
+  foldUserSetsSoon(db);
 }
 
 function namesOf(batch: ResolvedBatch) {
@@ -225,7 +223,7 @@ async function addAggregates(
 }
 
 /**
- * Session states, counters, users, durations and ingest outcomes: one statement, five tables. Each
+ * Session states, counters, user deltas, durations and ingest outcomes: one statement, five tables. Each
  * change is bucketed into every granularity and summed per primary key (ON CONFLICT DO UPDATE
  * may touch a row once per statement), in primary-key order so lock order never deadlocks.
  */
@@ -276,23 +274,17 @@ async function writeRows(
          unhandled = c.unhandled + EXCLUDED.unhandled, anr = c.anr + EXCLUDED.anr,
          anr_foreground = c.anr_foreground + EXCLUDED.anr_foreground
      ), users AS (
-       INSERT INTO session_users AS u (project_id, release_id, environment_id, granularity, bucket,
-         user_hash, errored, crashed, abnormal, unhandled, anr, anr_foreground)
-       SELECT project_id, release_id, environment_id, granularity, bucket, user_hash,
-              bool_or(user_errored), bool_or(user_crashed), bool_or(user_abnormal),
-              bool_or(user_unhandled), bool_or(user_anr), bool_or(user_anr_foreground)
+       -- Appended, never updated: a transaction takes no lock on a user set, and a user seen
+       -- twice is folded once (src/metrics/user-sets.fold.ts). 9 bytes a user: hash, fact flags.
+       INSERT INTO session_user_delta (project_id, release_id, environment_id, granularity, bucket,
+         entries)
+       SELECT project_id, release_id, environment_id, granularity, bucket,
+              string_agg(int8send(user_hash) || set_byte('\\x00'::bytea, 0,
+                user_errored::int | (user_crashed::int << 1) | (user_abnormal::int << 2)
+                | (user_unhandled::int << 3) | (user_anr::int << 4)
+                | (user_anr_foreground::int << 5)), ''::bytea)
        FROM bucketed WHERE user_hash IS NOT NULL
-       GROUP BY project_id, release_id, granularity, bucket, environment_id, user_hash
-       ORDER BY project_id, release_id, granularity, bucket, environment_id, user_hash
-       ON CONFLICT (project_id, release_id, granularity, bucket, environment_id, user_hash)
-       DO UPDATE SET
-         errored = u.errored OR EXCLUDED.errored, crashed = u.crashed OR EXCLUDED.crashed,
-         abnormal = u.abnormal OR EXCLUDED.abnormal, unhandled = u.unhandled OR EXCLUDED.unhandled,
-         anr = u.anr OR EXCLUDED.anr, anr_foreground = u.anr_foreground OR EXCLUDED.anr_foreground
-       -- Most repeats change nothing: skip the write.
-       WHERE (EXCLUDED.errored AND NOT u.errored) OR (EXCLUDED.crashed AND NOT u.crashed)
-          OR (EXCLUDED.abnormal AND NOT u.abnormal) OR (EXCLUDED.unhandled AND NOT u.unhandled)
-          OR (EXCLUDED.anr AND NOT u.anr) OR (EXCLUDED.anr_foreground AND NOT u.anr_foreground)
+       GROUP BY project_id, release_id, granularity, bucket, environment_id
      ), durations AS (
        INSERT INTO session_duration AS d (project_id, release_id, environment_id, granularity, bucket,
          value, count)

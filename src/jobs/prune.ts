@@ -1,16 +1,13 @@
 import type { Database } from '../db/client.ts';
-import { MAX_SESSION_AGE_SECONDS } from '../ingest/session.item.ts';
+import { retentionStart, SESSION_STATE_LIFETIME_SECONDS } from '../metrics/metric-store.ts';
 
-// What Vigil forgets, and when: session states and aggregate receipts once no update for them can
-// be accepted any more (5 days after start, spec §2.4, plus a day of margin), metrics and ingest
-// outcomes after 90 days (Sentry's retention).
-
-const STATE_TTL_MS = (MAX_SESSION_AGE_SECONDS + 86_400) * 1000;
-export const RETENTION_DAYS = 90;
+// What Vigil forgets, and when (the metric store's rules, src/metrics/metric-store.ts): session
+// states and aggregate receipts once no update for them can be accepted any more, metrics and
+// ingest outcomes after the retention.
 
 export async function pruneExpired(db: Database, now: Date): Promise<void> {
-  const stateCutoff = new Date(now.getTime() - STATE_TTL_MS);
-  const metricCutoff = new Date(now.getTime() - RETENTION_DAYS * 86_400_000);
+  const stateCutoff = new Date(now.getTime() - SESSION_STATE_LIFETIME_SECONDS * 1000);
+  const metricCutoff = retentionStart(now);
   await db.prisma.$executeRawUnsafe(
     '/* pruneSessionStates */ DELETE FROM session_state WHERE started < $1',
     stateCutoff,
@@ -19,7 +16,14 @@ export async function pruneExpired(db: Database, now: Date): Promise<void> {
     '/* pruneAggregateReceipts */ DELETE FROM aggregate_receipt WHERE received_at < $1',
     stateCutoff,
   );
-  for (const table of ['session_counter', 'session_users', 'session_duration', 'ingest_outcome']) {
+  const tables = [
+    'session_counter',
+    'session_user_set',
+    'session_user_delta',
+    'session_duration',
+    'ingest_outcome',
+  ];
+  for (const table of tables) {
     await db.prisma.$executeRawUnsafe(
       `/* pruneMetrics */ DELETE FROM ${table} WHERE bucket < $1`,
       metricCutoff,

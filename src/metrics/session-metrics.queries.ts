@@ -1,12 +1,16 @@
 import type { Database } from '../db/client.ts';
-import type { SessionCounts, UserCounts } from '../health/crash-free.ts';
+import { type SessionCounts, type UserCounts, ZERO_USER_COUNTS } from '../health/crash-free.ts';
 import type { DurationCount } from '../health/duration.ts';
+import type { Granularity } from './metric-store.ts';
+import { UserFacts } from './user-facts.ts';
+import { toBytes } from './user-sets.fold.ts';
 
 // The read side of the metric store: every health number and series is one of these two
-// statements. Counters add up across buckets; users are counted again from the per-bucket sets,
-// so distinct counts stay exact over any range (spec §4, "Vigil: exact distinct counts").
+// statements. Counters add up across buckets; users are the union of the per-bucket user sets
+// (and of the deltas not folded into them yet), exact while small, sketched beyond
+// (src/metrics/user-facts.ts, docs/design.md § Distinct users).
 
-export type Granularity = 60 | 3600 | 86400;
+export type { Granularity } from './metric-store.ts';
 export type MetricGroupKey = 'project' | 'release' | 'environment';
 
 export interface MetricsQuery {
@@ -56,7 +60,13 @@ const ALIAS: Record<MetricGroupKey, string> = {
 };
 
 /** Builds the shared WHERE, GROUP BY and parameters of a metrics statement over `table`. */
-function frame(q: MetricsQuery, table: string, extraKeys: string[] = []) {
+function frame(
+  q: MetricsQuery,
+  table: string,
+  extraKeys: string[] = [],
+  /** For user sets: release 0 holds the union of every release of the project. */
+  releaseLevel?: 'all-releases' | 'per-release',
+) {
   if (!q.projectIds && !q.releaseIds) throw new Error('a metrics query needs projects or releases');
   const params: unknown[] = [q.granularity, q.start, q.end];
   const where = ['m.granularity = $1', 'm.bucket >= $2', 'm.bucket < $3'];
@@ -68,6 +78,8 @@ function frame(q: MetricsQuery, table: string, extraKeys: string[] = []) {
     params.push(q.releaseIds);
     where.push(`m.release_id = ANY($${params.length}::int[])`);
   }
+  if (releaseLevel === 'all-releases') where.push('m.release_id = 0');
+  if (releaseLevel === 'per-release' && !q.releaseIds) where.push('m.release_id <> 0');
   if (q.environments) {
     params.push(q.environments);
     where.push(`e.name = ANY($${params.length}::text[])`);
@@ -109,26 +121,28 @@ interface RawMetricsRow {
   unhandled: number | null;
   anr: number | null;
   anr_foreground: number | null;
-  users: number | null;
-  users_errored: number | null;
-  users_crashed: number | null;
-  users_abnormal: number | null;
-  users_unhandled: number | null;
-  users_fatal: number | null;
-  users_anr: number | null;
-  users_anr_foreground: number | null;
+  /** Stored user sets, concatenated, and fact entries not folded into them yet. */
+  user_sets: Uint8Array | null;
+  user_entries: Uint8Array | null;
 }
 
-/** Session counters and exact user counts per group, in one statement. */
+/**
+ * Session counters and distinct-user counts per group, in one statement. Project-wide groups
+ * read the all-releases sets (one row per bucket); groups by or filtered to releases read each
+ * release's sets.
+ */
 export async function selectSessionMetrics(db: Database, q: MetricsQuery): Promise<MetricsRow[]> {
   const counters = frame(q, 'session_counter');
-  const users = frame(q, 'session_users');
+  const perRelease = q.releaseIds !== undefined || q.groupBy.includes('release');
+  const sets = frame(q, 'session_user_set', [], perRelease ? 'per-release' : 'all-releases');
+  const deltas = frame(q, 'session_user_delta');
   const join = q.withoutUsers
     ? ''
     : counters.keys.length > 0
       ? `FULL JOIN u USING (${counters.keys.join(', ')})`
       : 'CROSS JOIN u';
-  const usersFrom = q.withoutUsers ? `${users.from} AND false` : users.from;
+  const off = q.withoutUsers ? ' AND false' : '';
+  const keys = counters.keys.join(', ');
   const rows = await db.prisma.$queryRawUnsafe<RawMetricsRow[]>(
     `/* selectSessionMetrics */
      WITH c AS (
@@ -138,24 +152,18 @@ export async function selectSessionMetrics(db: Database, q: MetricsQuery): Promi
          sum(m.unhandled)::float8 AS unhandled, sum(m.anr)::float8 AS anr,
          sum(m.anr_foreground)::float8 AS anr_foreground
        FROM ${counters.from} ${counters.groupBy}
-     ), per_user AS (
-       -- One row per user and group first: a single aggregation instead of one sort per count.
-       SELECT ${prefix(users.select)} m.user_hash, bool_or(m.errored) AS errored,
-         bool_or(m.crashed) AS crashed, bool_or(m.abnormal) AS abnormal,
-         bool_or(m.unhandled) AS unhandled, bool_or(m.anr) AS anr,
-         bool_or(m.anr_foreground) AS anr_foreground
-       FROM ${usersFrom} GROUP BY ${positions(users.keys.length + 1)}
+     ), parts AS (
+       -- Sets and deltas concatenate (both forms are self-delimiting); Vigil merges them.
+       SELECT ${prefix(sets.select)} string_agg(m.users, ''::bytea) AS user_sets,
+              NULL::bytea AS user_entries
+       FROM ${sets.from}${off} ${sets.groupBy}
+       UNION ALL
+       SELECT ${prefix(deltas.select)} NULL::bytea, string_agg(m.entries, ''::bytea)
+       FROM ${deltas.from}${off} ${deltas.groupBy}
      ), u AS (
-       SELECT ${prefix(users.keys.join(', '))}
-         count(*)::float8 AS users,
-         count(*) FILTER (WHERE errored)::float8 AS users_errored,
-         count(*) FILTER (WHERE crashed)::float8 AS users_crashed,
-         count(*) FILTER (WHERE abnormal)::float8 AS users_abnormal,
-         count(*) FILTER (WHERE unhandled)::float8 AS users_unhandled,
-         count(*) FILTER (WHERE crashed OR abnormal OR unhandled)::float8 AS users_fatal,
-         count(*) FILTER (WHERE anr)::float8 AS users_anr,
-         count(*) FILTER (WHERE anr_foreground)::float8 AS users_anr_foreground
-       FROM per_user ${users.keys.length > 0 ? `GROUP BY ${users.keys.join(', ')}` : ''}
+       SELECT ${prefix(keys)} string_agg(user_sets, ''::bytea) AS user_sets,
+              string_agg(user_entries, ''::bytea) AS user_entries
+       FROM parts ${keys ? `GROUP BY ${keys}` : ''}
      )
      SELECT * FROM c ${join}`,
     ...counters.params,
@@ -174,17 +182,16 @@ export async function selectSessionMetrics(db: Database, q: MetricsQuery): Promi
       anr: r.anr ?? 0,
       anrForeground: r.anr_foreground ?? 0,
     },
-    users: {
-      users: r.users ?? 0,
-      erroredAll: r.users_errored ?? 0,
-      crashed: r.users_crashed ?? 0,
-      abnormal: r.users_abnormal ?? 0,
-      unhandled: r.users_unhandled ?? 0,
-      fatalAny: r.users_fatal ?? 0,
-      anr: r.users_anr ?? 0,
-      anrForeground: r.users_anr_foreground ?? 0,
-    },
+    users: userCounts(r.user_sets, r.user_entries),
   }));
+}
+
+function userCounts(sets: Uint8Array | null, entries: Uint8Array | null): UserCounts {
+  if (!sets && !entries) return ZERO_USER_COUNTS;
+  const facts = new UserFacts();
+  if (sets) facts.addEncoded(toBytes(sets));
+  if (entries) facts.addEntries(toBytes(entries));
+  return facts.counts();
 }
 
 /** Durations of sessions that ended `exited`, as value counts per group. */

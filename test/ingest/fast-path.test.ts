@@ -1,10 +1,11 @@
 import { describe, expect } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
+import { UserFacts } from '../../src/metrics/user-facts.ts';
 import { test } from '../support/fixtures.ts';
 import { ENVIRONMENT, postEnvelope, RELEASE } from '../support/sentry.ts';
 import type { TestProject, TestServer } from '../support/server.ts';
 import { buildEnvelope, type HandItem, sessionItem } from './hand-built.ts';
-import { findGroup, rejectedCounts } from './stored-counts.ts';
+import { findGroup, rejectedCounts, storedUserFacts } from './stored-counts.ts';
 
 // The fast path (issue 3): an envelope is written with a small, fixed number of set-based
 // statements in one transaction, whatever its item count, and every granularity gets the same
@@ -34,14 +35,18 @@ const aggregate = (started: string): HandItem => ({
 
 /** Sums of each granularity's rows, which must agree with each other. */
 async function totalsByGranularity(db: Database, projectId: number) {
-  return db.prisma.$queryRaw<Array<{ granularity: number; sessions: number; users: number }>>`
-    SELECT c.granularity, c.sessions, u.users FROM
-      (SELECT granularity, sum(sessions)::int AS sessions FROM session_counter
-       WHERE project_id = ${projectId} GROUP BY granularity) c
-    JOIN
-      (SELECT granularity, count(DISTINCT user_hash)::int AS users FROM session_users
-       WHERE project_id = ${projectId} GROUP BY granularity) u USING (granularity)
-    ORDER BY c.granularity`;
+  const sessions = await db.prisma.$queryRaw<Array<{ granularity: number; sessions: number }>>`
+    SELECT granularity, sum(sessions)::int AS sessions FROM session_counter
+    WHERE project_id = ${projectId} GROUP BY granularity ORDER BY granularity`;
+  const totals = [];
+  for (const { granularity, sessions: count } of sessions) {
+    const all = new UserFacts();
+    for (const facts of (await storedUserFacts(db, projectId, granularity)).values()) {
+      all.addAll(facts);
+    }
+    totals.push({ granularity, sessions: count, users: all.counts().users });
+  }
+  return totals;
 }
 
 describe('fast path', () => {

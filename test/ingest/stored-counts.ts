@@ -1,6 +1,7 @@
 import type { Database } from '../../src/db/client.ts';
 import type { SessionCounts, UserCounts } from '../../src/health/crash-free.ts';
 import type { DurationCount } from '../../src/health/duration.ts';
+import { UserFacts } from '../../src/metrics/user-facts.ts';
 
 // What ingest stored for a project, read straight from the metric tables (until the GraphQL
 // health API can be asked). Releases and environments are named, not numbered, so two projects'
@@ -31,22 +32,11 @@ export async function storedCounts(db: Database, projectId: number): Promise<Sto
     JOIN environment e ON e.id = c.environment_id
     WHERE c.project_id = ${projectId} AND c.granularity = ${HOUR}
     GROUP BY r.version, e.name`;
-  const users = await db.prisma.$queryRaw<Array<UserCounts & Names>>`
-    SELECT r.version AS release, e.name AS environment,
-      count(DISTINCT u.user_hash)::int AS users,
-      count(DISTINCT u.user_hash) FILTER (WHERE u.errored)::int AS "erroredAll",
-      count(DISTINCT u.user_hash) FILTER (WHERE u.crashed)::int AS crashed,
-      count(DISTINCT u.user_hash) FILTER (WHERE u.abnormal)::int AS abnormal,
-      count(DISTINCT u.user_hash) FILTER (WHERE u.unhandled)::int AS unhandled,
-      count(DISTINCT u.user_hash) FILTER (WHERE u.crashed OR u.abnormal OR u.unhandled)::int
-        AS "fatalAny",
-      count(DISTINCT u.user_hash) FILTER (WHERE u.anr)::int AS anr,
-      count(DISTINCT u.user_hash) FILTER (WHERE u.anr_foreground)::int AS "anrForeground"
-    FROM session_users u
-    JOIN release r ON r.id = u.release_id
-    JOIN environment e ON e.id = u.environment_id
-    WHERE u.project_id = ${projectId} AND u.granularity = ${HOUR}
-    GROUP BY r.version, e.name`;
+  const users = [...(await storedUserFacts(db, projectId, HOUR)).entries()].map(([key, facts]) => {
+    const [release = '', environment = ''] = key.split('\n');
+    const { quality: _quality, ...counts } = facts.counts();
+    return { release, environment, ...counts };
+  });
   const durations = await db.prisma.$queryRaw<Array<DurationCount & Names>>`
     SELECT r.version AS release, e.name AS environment, d.value, sum(d.count)::float8 AS count
     FROM session_duration d
@@ -166,13 +156,12 @@ export async function storedRows(db: Database, projectId: number, release?: stri
     JOIN release r ON r.id = c.release_id JOIN environment e ON e.id = c.environment_id
     WHERE c.project_id = ${projectId} AND (${only}::text IS NULL OR r.version = ${only})
     ORDER BY 1, 2, 3, 4`;
-  const users = await db.prisma.$queryRaw<unknown[]>`
-    SELECT r.version, e.name, u.granularity, u.bucket, u.user_hash::text, u.errored, u.crashed,
-      u.abnormal, u.unhandled
-    FROM session_users u
-    JOIN release r ON r.id = u.release_id JOIN environment e ON e.id = u.environment_id
-    WHERE u.project_id = ${projectId} AND (${only}::text IS NULL OR r.version = ${only})
-    ORDER BY 1, 2, 3, 4, 5`;
+  const users = [...(await storedUserFacts(db, projectId, null, only, true)).entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, facts]) => ({
+      key,
+      users: facts.entries()?.map((e) => `${e.hash}:${e.flags}`),
+    }));
   const durations = await db.prisma.$queryRaw<unknown[]>`
     SELECT r.version, e.name, d.granularity, d.bucket, d.value, d.count
     FROM session_duration d
@@ -192,4 +181,53 @@ export async function storedRows(db: Database, projectId: number, release?: stri
 interface Names {
   release: string;
   environment: string;
+}
+
+/**
+ * A project's user facts per release and environment (and per bucket when `perBucket`), read
+ * from the release sets and the deltas not folded yet, at one granularity or all.
+ */
+export async function storedUserFacts(
+  db: Database,
+  projectId: number,
+  granularity: number | null,
+  release: string | null = null,
+  perBucket = false,
+): Promise<Map<string, UserFacts>> {
+  const rows = await db.prisma.$queryRaw<
+    Array<
+      Names & {
+        granularity: number;
+        bucket: Date;
+        sets: Uint8Array | null;
+        entries: Uint8Array | null;
+      }
+    >
+  >`
+    SELECT r.version AS release, e.name AS environment, p.granularity, p.bucket, p.sets, p.entries
+    FROM (
+      SELECT project_id, release_id, environment_id, granularity, bucket, users AS sets,
+        NULL::bytea AS entries
+      FROM session_user_set WHERE release_id <> 0
+      UNION ALL
+      SELECT project_id, release_id, environment_id, granularity, bucket, NULL, entries
+      FROM session_user_delta
+    ) p
+    JOIN release r ON r.id = p.release_id JOIN environment e ON e.id = p.environment_id
+    WHERE p.project_id = ${projectId} AND (${granularity}::int IS NULL OR p.granularity = ${granularity})
+      AND (${release}::text IS NULL OR r.version = ${release})`;
+  const groups = new Map<string, UserFacts>();
+  for (const row of rows) {
+    const key = perBucket
+      ? `${row.release}\n${row.environment}\n${row.granularity}\n${new Date(row.bucket).toISOString()}`
+      : `${row.release}\n${row.environment}`;
+    let facts = groups.get(key);
+    if (!facts) {
+      facts = new UserFacts();
+      groups.set(key, facts);
+    }
+    if (row.sets) facts.addEncoded(row.sets);
+    if (row.entries) facts.addEntries(row.entries);
+  }
+  return groups;
 }

@@ -1,0 +1,178 @@
+import type { Database, SqlSession } from '../db/client.ts';
+import { UserFacts } from './user-facts.ts';
+
+// Folds the user deltas ingest appends into the per-bucket user sets, for each release bucket
+// and for the project's all-releases bucket (release_id 0). Reads add the deltas not yet folded,
+// so folding changes no number; it keeps reads and storage proportional to buckets.
+//
+// Two statements and no transaction: read a batch of deltas with the sets they touch, merge in
+// Node, then one statement writes the sets and deletes the deltas. Several folders (one per
+// process) may run at once: a set is written only if its `version` is still the one read (no
+// lost update), and deltas are deleted only if every set was written. A set written twice with
+// the same users is unchanged (a union), so a fold that half-failed is simply done again.
+
+/** Deltas folded per round: a round's statement stays well under a second. */
+const BATCH = 2000;
+/** How soon after an ingest commit the fold runs: one fold then covers many transactions. */
+const DELAY_MS = 500;
+
+interface KeyColumns {
+  project_id: number;
+  release_id: number;
+  granularity: number;
+  bucket: Date;
+  environment_id: number;
+}
+
+interface FoldRow extends KeyColumns {
+  kind: 'delta' | 'set';
+  id: string | null;
+  bytes: Uint8Array;
+  version: string | null;
+}
+
+const keyOf = (r: KeyColumns) =>
+  `${r.project_id}|${r.release_id}|${r.granularity}|${new Date(r.bucket).getTime()}|${r.environment_id}`;
+
+/** Folds one batch of deltas; resolves with how many were folded (0: none left, or lost a race). */
+export async function foldUserDeltas(session: SqlSession, batch = BATCH): Promise<number> {
+  const rows = await session.query<FoldRow>(
+    `/* readUserDeltas */
+     WITH d AS (
+       SELECT * FROM session_user_delta ORDER BY id LIMIT $1
+     ), k AS (
+       SELECT DISTINCT project_id, release_id, granularity, bucket, environment_id FROM d
+       UNION
+       SELECT DISTINCT project_id, 0, granularity, bucket, environment_id FROM d
+     )
+     SELECT 'delta' AS kind, id::text, project_id, release_id, granularity, bucket, environment_id,
+            entries AS bytes, NULL AS version
+     FROM d
+     UNION ALL
+     SELECT 'set', NULL, s.project_id, s.release_id, s.granularity, s.bucket, s.environment_id,
+            s.users, s.version::text
+     FROM session_user_set s JOIN k USING (project_id, release_id, granularity, bucket, environment_id)`,
+    [batch],
+  );
+  const ids: string[] = [];
+  const sets = new Map<string, { key: KeyColumns; facts: UserFacts; version: string }>();
+  const setOf = (key: KeyColumns) => {
+    const k = keyOf(key);
+    let entry = sets.get(k);
+    if (!entry) {
+      entry = { key, facts: new UserFacts(), version: '0' };
+      sets.set(k, entry);
+    }
+    return entry;
+  };
+  for (const row of rows) {
+    const bytes = toBytes(row.bytes);
+    if (row.kind === 'set') {
+      const entry = setOf(row);
+      entry.facts.addEncoded(bytes);
+      entry.version = row.version ?? '0';
+      continue;
+    }
+    ids.push(row.id as string);
+    setOf(row).facts.addEntries(bytes);
+    setOf({ ...row, release_id: 0 }).facts.addEntries(bytes);
+  }
+  if (ids.length === 0) return 0;
+  const written = [...sets.values()]
+    .map(({ key, facts, version }) => ({
+      project_id: key.project_id,
+      release_id: key.release_id,
+      granularity: key.granularity,
+      bucket: key.bucket,
+      environment_id: key.environment_id,
+      version,
+      users: Buffer.from(facts.encode()).toString('hex'),
+    }))
+    .sort(byKey);
+  const [result] = await session.query<{ folded: number }>(
+    `/* writeUserSets */
+     WITH v AS (
+       SELECT * FROM json_to_recordset($1::json) AS v(project_id int, release_id int,
+         granularity int, bucket timestamptz, environment_id int, version bigint, users text)
+     ), live AS (
+       -- Deltas another folder already folded (or that are gone) must not be written again.
+       SELECT count(*) AS n FROM session_user_delta WHERE id = ANY($2::bigint[])
+     ), written AS (
+       INSERT INTO session_user_set AS s (project_id, release_id, granularity, bucket,
+         environment_id, users, version)
+       SELECT project_id, release_id, granularity, bucket, environment_id, decode(users, 'hex'),
+              version + 1
+       FROM v WHERE (SELECT n FROM live) = $3
+       ORDER BY project_id, release_id, granularity, bucket, environment_id
+       ON CONFLICT (project_id, release_id, granularity, bucket, environment_id) DO UPDATE
+         SET users = EXCLUDED.users, version = EXCLUDED.version
+         WHERE s.version = EXCLUDED.version - 1
+       RETURNING 1
+     ), deleted AS (
+       DELETE FROM session_user_delta WHERE id = ANY($2::bigint[])
+         AND (SELECT count(*) FROM written) = $4
+       RETURNING 1
+     )
+     SELECT count(*)::int AS folded FROM deleted`,
+    [JSON.stringify(written), ids, ids.length, written.length],
+  );
+  return result?.folded ?? 0;
+}
+
+function byKey(a: KeyColumns, b: KeyColumns): number {
+  return (
+    a.project_id - b.project_id ||
+    a.release_id - b.release_id ||
+    a.granularity - b.granularity ||
+    new Date(a.bucket).getTime() - new Date(b.bucket).getTime() ||
+    a.environment_id - b.environment_id
+  );
+}
+
+/** pg gives Buffers, PGlite Uint8Arrays, Prisma Uint8Arrays: all are Uint8Arrays. */
+export function toBytes(value: unknown): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  if (value === null || value === undefined) return new Uint8Array(0);
+  throw new TypeError(`expected bytes, got ${typeof value}`);
+}
+
+/** Folds every delta there is now (a test or the bench calls it; ingest folds on its own). */
+export async function foldAllUserDeltas(db: Database): Promise<void> {
+  await db.withSession(async (session) => {
+    // A round that lost a race folds nothing; the next round reads afresh.
+    for (let rounds = 0; rounds < 10_000; rounds++) {
+      const folded = await foldUserDeltas(session);
+      if (folded === 0) {
+        const [left] = await session.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM session_user_delta',
+        );
+        if ((left?.n ?? 0) === 0) return;
+      }
+    }
+  });
+}
+
+const pending = new WeakMap<Database, Promise<void>>();
+
+/**
+ * Schedules a fold of this database's deltas shortly after an ingest commit, unless one is
+ * already scheduled. Its statements go through a lent session, outside any request's statement
+ * count. A failed fold leaves its deltas, which reads still count, for the next one.
+ */
+export function foldUserSetsSoon(db: Database): void {
+  if (pending.has(db)) return;
+  const run = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, DELAY_MS);
+    timer.unref?.();
+  })
+    .then(() => {
+      pending.delete(db);
+      return db.withSession(async (session) => {
+        while ((await foldUserDeltas(session)) >= BATCH) {}
+      });
+    })
+    .catch(() => {
+      // The database went away or closed (a shutdown): the deltas stay and are folded later.
+    });
+  pending.set(db, run);
+}
