@@ -28,9 +28,18 @@ export function seriesGranularity(intervalSeconds: number): Granularity {
 /** Metrics and ingest outcomes are kept 90 days (Sentry's retention), then pruned. */
 export const RETENTION_DAYS = 90;
 
-/** The oldest bucket still kept at `now`; a project or release "has health data" with a session since. */
+/** Buckets that start before this are pruned. */
 export function retentionStart(now: Date): Date {
   return new Date(now.getTime() - RETENTION_DAYS * DAY * 1000);
+}
+
+/**
+ * A project or release "has health data" (spec §4.1) when a session of it started on or after
+ * this: the start of the UTC day that holds `retentionStart`, so a day bucket answers it.
+ */
+export function healthDataSince(now: Date): Date {
+  const start = retentionStart(now).getTime();
+  return new Date(start - (start % (DAY * 1000)));
 }
 
 /**

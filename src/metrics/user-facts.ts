@@ -1,5 +1,5 @@
 import type { UserCountQuality, UserCounts } from '../health/crash-free.ts';
-import { SKETCH_RELATIVE_STANDARD_ERROR, UserSet } from './user-set.ts';
+import { EXACT_USERS_LIMIT, SKETCH_RELATIVE_STANDARD_ERROR, UserSet } from './user-set.ts';
 
 // What happened to the users of a bucket (or of a union of buckets): one distinct-user set per
 // outcome. Facts only turn true: a user once in `crashed` stays there, and adding them again
@@ -34,6 +34,10 @@ export const FACT_FLAGS = {
 
 export const FACT_ENTRY_BYTES = 9;
 const VERSION = 1;
+
+/** What `usersExact` and `usersRelativeStandardError` say, for the schema's descriptions. */
+export const USERS_EXACT_DESCRIPTION = `True when every user count and user-based rate here is exact: each bucket's user set holds up to ${EXACT_USERS_LIMIT.toLocaleString('en-US')} users exactly, and so does a union of exact sets up to that size. False when some are HyperLogLog estimates (docs/design.md § Distinct users). Session counts are always exact.`;
+export const USERS_RSE_DESCRIPTION = `Null when usersExact; else the relative standard error of each user count here (${(SKETCH_RELATIVE_STANDARD_ERROR * 100).toFixed(2)} %: the estimate is within ±1× of it about 68 % of the time, ±3× 99.7 %). A user-based rate divides two such counts, so its relative error is at most about twice this.`;
 
 export const EXACT: Readonly<UserCountQuality> = Object.freeze({
   exact: true,

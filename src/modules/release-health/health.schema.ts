@@ -4,6 +4,7 @@ import { sessionBreakdown, userBreakdown } from '../../health/crash-free.ts';
 import type { DurationCount } from '../../health/duration.ts';
 import { percentile } from '../../health/duration.ts';
 import { RATE_FIELDS } from '../../health/rates.ts';
+import { USERS_EXACT_DESCRIPTION, USERS_RSE_DESCRIPTION } from '../../metrics/user-facts.ts';
 import type { HealthCounts } from './release-health.loaders.ts';
 
 // The numbers every health object shares: spec §4 formulas over one group's stored metrics.
@@ -65,8 +66,17 @@ export const HealthInterface = builder.interfaceRef<HealthShape>('Health').imple
     }),
     users: t.field({
       type: 'SafeInt',
-      description: 'Distinct users (exact).',
+      description: 'Distinct users: exact while small, an estimate beyond (see usersExact).',
       resolve: (h) => h.users.users,
+    }),
+    usersExact: t.boolean({
+      description: USERS_EXACT_DESCRIPTION,
+      resolve: (h) => h.users.quality?.exact ?? true,
+    }),
+    usersRelativeStandardError: t.float({
+      nullable: true,
+      description: USERS_RSE_DESCRIPTION,
+      resolve: (h) => h.users.quality?.relativeStandardError ?? null,
     }),
     usersHealthy: t.field({
       type: 'SafeInt',

@@ -1,4 +1,5 @@
 import type { Database } from '../../db/client.ts';
+import { DAY, healthDataSince } from '../../metrics/metric-store.ts';
 
 export interface AdoptionStageRow {
   projectId: number;
@@ -27,7 +28,7 @@ export function selectAdoptionStages(
   );
 }
 
-/** Projects with any session in the 90 days before `now` (spec §4.1 "has health data"). */
+/** Projects with a session since `healthDataSince(now)` (spec §4.1 "has health data"). */
 export async function selectProjectsWithHealthData(
   db: Database,
   projectIds: readonly number[],
@@ -36,9 +37,10 @@ export async function selectProjectsWithHealthData(
   const rows = await db.prisma.$queryRawUnsafe<Array<{ project_id: number }>>(
     `/* selectProjectsWithHealthData */
      SELECT DISTINCT project_id FROM session_counter
-     WHERE granularity = 86400 AND project_id = ANY($1::int[])
-       AND bucket >= $2::timestamptz - interval '90 days' AND bucket <= $2`,
+     WHERE granularity = $2 AND project_id = ANY($1::int[]) AND bucket >= $3 AND bucket <= $4`,
     projectIds,
+    DAY,
+    healthDataSince(now),
     now,
   );
   return rows.map((r) => r.project_id);

@@ -7,6 +7,7 @@ import {
   resolveRange,
 } from '../../graphql/time-range.ts';
 import { adoptionPercent, stageOf } from '../../health/adoption.ts';
+import { healthDataSince } from '../../metrics/metric-store.ts';
 import { ProjectRef } from '../projects/project.schema.ts';
 import { ReleaseRef } from '../releases/release.schema.ts';
 import {
@@ -30,8 +31,6 @@ interface ProjectHealthShape extends HealthShape {
   projectId: number;
   scope: HealthScope;
 }
-
-const DAY_MS = 86_400_000;
 
 function scopeFrom(
   args: RangeArgs & { environments?: string[] | null },
@@ -64,7 +63,7 @@ export const ReleaseHealthRef = builder.objectRef<ReleaseHealthShape>('ReleaseHe
           const { last } = await ctx.loaders
             .releaseTimeBoundsByReleaseId(h.scope.projectId)
             .load(h.releaseId);
-          return last !== null && last.getTime() >= ctx.now.getTime() - 90 * DAY_MS;
+          return last !== null && last >= healthDataSince(ctx.now);
         },
       }),
       sessionsAdoption: t.float({
@@ -101,6 +100,33 @@ export const ReleaseHealthRef = builder.objectRef<ReleaseHealthShape>('ReleaseHe
         nullable: true,
         resolve: async (h, _args, ctx) =>
           (await adoption(h, ctx))?.project.sessions.sessions ?? null,
+      }),
+      users24hExact: t.boolean({
+        nullable: true,
+        description:
+          'Whether users24h, projectUsers24h and usersAdoption are exact (as usersExact for the range); null outside a project.',
+        resolve: async (h, _args, ctx) => {
+          const a = await adoption(h, ctx);
+          return (
+            a &&
+            (a.release.users.quality?.exact ?? true) &&
+            (a.project.users.quality?.exact ?? true)
+          );
+        },
+      }),
+      users24hRelativeStandardError: t.float({
+        nullable: true,
+        description:
+          'Null when users24hExact (or outside a project); else the relative standard error of users24h and projectUsers24h, as usersRelativeStandardError.',
+        resolve: async (h, _args, ctx) => {
+          const a = await adoption(h, ctx);
+          if (!a) return null;
+          return (
+            a.release.users.quality?.relativeStandardError ??
+            a.project.users.quality?.relativeStandardError ??
+            null
+          );
+        },
       }),
       projectUsers24h: t.field({
         type: 'SafeInt',

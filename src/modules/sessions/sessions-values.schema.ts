@@ -1,4 +1,5 @@
 import { builder } from '../../graphql/builder.ts';
+import { USERS_EXACT_DESCRIPTION, USERS_RSE_DESCRIPTION } from '../../metrics/user-facts.ts';
 import { type SessionsValuesShape, VALUE_FIELDS } from './sessions.values.ts';
 
 // SessionsValues (a group's totals) and SessionsSeries (the same fields, one entry per interval),
@@ -9,8 +10,8 @@ export const SessionsValuesRef = builder
   .implement({
     description:
       'The values of one group over the whole (rounded) range; select the ones you need, as Sentry’s `field=`. Counts are SafeInt (exact up to 2^53 − 1) and 0 when nothing was seen; rates are percentages 0–100 and null when nothing was seen; durations are in SECONDS.',
-    fields: (t) =>
-      Object.fromEntries(
+    fields: (t) => ({
+      ...Object.fromEntries(
         VALUE_FIELDS.map((f) => [
           f.name,
           f.kind === 'count'
@@ -22,6 +23,16 @@ export const SessionsValuesRef = builder
             : t.float({ nullable: true, description: f.description, resolve: (v) => f.value(v) }),
         ]),
       ),
+      usersExact: t.boolean({
+        description: USERS_EXACT_DESCRIPTION,
+        resolve: (v) => v.users.quality?.exact ?? true,
+      }),
+      usersRelativeStandardError: t.float({
+        nullable: true,
+        description: USERS_RSE_DESCRIPTION,
+        resolve: (v) => v.users.quality?.relativeStandardError ?? null,
+      }),
+    }),
   });
 
 export interface SessionsSeriesShape {
@@ -33,8 +44,19 @@ export const SessionsSeriesRef = builder
   .implement({
     description:
       'The same values as SessionsValues, one entry per interval of `intervals`: empty intervals are 0 for counts and null for rates and durations.',
-    fields: (t) =>
-      Object.fromEntries(
+    fields: (t) => ({
+      usersExact: t.field({
+        type: ['Boolean'],
+        description: `Per interval: ${USERS_EXACT_DESCRIPTION}`,
+        resolve: (s) => s.points.map((v) => v.users.quality?.exact ?? true),
+      }),
+      usersRelativeStandardError: t.field({
+        type: ['Float'],
+        nullable: { list: false, items: true },
+        description: `Per interval: ${USERS_RSE_DESCRIPTION}`,
+        resolve: (s) => s.points.map((v) => v.users.quality?.relativeStandardError ?? null),
+      }),
+      ...Object.fromEntries(
         VALUE_FIELDS.map((f) => [
           f.name,
           f.kind === 'count'
@@ -51,4 +73,5 @@ export const SessionsSeriesRef = builder
               }),
         ]),
       ),
+    }),
   });
