@@ -6,6 +6,7 @@ import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/client.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { createLogger } from '../src/log.ts';
+import { DAY } from '../src/metrics/metric-store.ts';
 import { loadDashboards } from '../src/modules/sessions/dashboards.ts';
 import { seedSessions } from './seed.ts';
 import { ADMIN_TOKEN, databaseExists, databaseUrlFor, freshPostgres } from './server.ts';
@@ -54,8 +55,19 @@ function dashboardDocuments(): Document[] {
   }));
 }
 
-export async function runQueryBench(o: { releases: number; sessions: number; reuse: boolean }) {
-  const name = 'vigil_bench_query';
+export interface QueryBenchOptions {
+  releases: number;
+  sessions: number;
+  /** Distinct users the sessions are drawn from. */
+  users: number;
+  reuse: boolean;
+}
+
+/** p50 latency of each document, by name, for comparing sizes. */
+export type QueryFigures = Map<string, number>;
+
+export async function runQueryBench(o: QueryBenchOptions): Promise<QueryFigures> {
+  const name = `vigil_bench_query_${o.sessions}_${o.users}`;
   const reuse = o.reuse && (await databaseExists(name));
   const url = reuse ? databaseUrlFor(name) : await freshPostgres(name);
   const db = await openDatabase({ databaseUrl: url, dataDir: '' });
@@ -67,18 +79,21 @@ export async function runQueryBench(o: { releases: number; sessions: number; reu
     await seedSessions(db, projectId, {
       releases: o.releases,
       sessions: o.sessions,
-      users: Math.max(1000, o.sessions / 50),
+      users: o.users,
       days: 30,
       now: new Date(),
+      keepSessions: true,
     });
   }
   const [sizes] = await db.prisma.$queryRawUnsafe<Array<{ releases: number; sessions: number }>>(
     `SELECT (SELECT count(*) FROM release)::int AS releases,
-            (SELECT coalesce(sum(sessions), 0) FROM session_counter WHERE granularity = 86400)::float8 AS sessions`,
+            (SELECT coalesce(sum(sessions), 0) FROM session_counter WHERE granularity = ${DAY})::float8 AS sessions`,
   );
+  const sessions = sizes?.sessions ?? 0;
   process.stdout.write(
-    `query benchmark on PostgreSQL: ${sizes?.releases} releases, ${sizes?.sessions.toLocaleString('en-US')} sessions over 30 days (${reuse ? 'reused' : `seeded in ${((performance.now() - seedStart) / 1000).toFixed(0)} s`})\n`,
+    `query benchmark on PostgreSQL: ${sizes?.releases} releases, ${sessions.toLocaleString('en-US')} sessions of ${o.users.toLocaleString('en-US')} users over 30 days (${reuse ? 'reused' : `seeded in ${((performance.now() - seedStart) / 1000).toFixed(0)} s`})\n`,
   );
+  await printStorage(db, sessions);
   const config = loadConfig({
     VIGIL_ADMIN_TOKEN: ADMIN_TOKEN,
     VIGIL_GRAPHQL_RATE_LIMIT_PER_MINUTE: '0',
@@ -103,6 +118,8 @@ export async function runQueryBench(o: { releases: number; sessions: number; reu
     },
     ...dashboardDocuments(),
   ];
+  const figures: QueryFigures = new Map();
+  const answers = new Map<string, unknown>();
   for (const doc of documents) {
     const latencies: number[] = [];
     let perRequest = 0;
@@ -114,18 +131,136 @@ export async function runQueryBench(o: { releases: number; sessions: number; reu
         headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
         body: JSON.stringify({ query: doc.query, variables: doc.variables }),
       });
-      const body = (await response.json()) as { errors?: unknown };
+      const body = (await response.json()) as { errors?: unknown; data?: unknown };
       if (body.errors) throw new Error(`${doc.name}: ${JSON.stringify(body.errors)}`);
       const text = JSON.stringify(body);
       if (text.includes('InvalidArgumentError'))
         throw new Error(`${doc.name}: ${text.slice(0, 300)}`);
       if (i >= 5) latencies.push(performance.now() - t); // the first runs warm caches and plans
       perRequest = statements - before;
+      answers.set(doc.name, body.data);
     }
+    figures.set(doc.name, quantile(latencies, 0.5));
     process.stdout.write(
       `  ${doc.name}: p50 ${ms(quantile(latencies, 0.5))}, p99 ${ms(quantile(latencies, 0.99))}, ${perRequest} SQL statements\n`,
     );
   }
+  await printAccuracy(db, answers);
   server.close();
   await db.close();
+  return figures;
+}
+
+/** Bytes of the metric tables (with indexes and TOAST) per million sessions. */
+async function printStorage(db: Awaited<ReturnType<typeof openDatabase>>, sessions: number) {
+  const tables = ['session_counter', 'session_user_set', 'session_user_delta', 'session_duration'];
+  const rows = await db.prisma.$queryRawUnsafe<Array<{ name: string; bytes: number }>>(
+    `SELECT t AS name, pg_total_relation_size(t)::float8 AS bytes FROM unnest($1::text[]) t`,
+    tables,
+  );
+  const mb = (b: number) => `${(b / 1e6).toFixed(0)} MB`;
+  const perMillion = (b: number) => (sessions > 0 ? (b * 1e6) / sessions : 0);
+  const total = rows.reduce((sum, r) => sum + r.bytes, 0);
+  process.stdout.write(
+    `  storage per million sessions: ${mb(perMillion(total))} (${rows.map((r) => `${r.name} ${mb(perMillion(r.bytes))}`).join(', ')})\n`,
+  );
+}
+
+interface SessionsAnswer {
+  organization: {
+    sessions: {
+      start: string;
+      end: string;
+      intervals: string[];
+      groups: Array<{
+        by?: { sessionStatus?: string | null };
+        totals: Record<string, number | boolean | null>;
+        series: Record<string, Array<number | boolean | null>>;
+      }>;
+    };
+  };
+}
+
+/**
+ * The worst relative error of the dashboards' user numbers (User Counts, User Health: totals and
+ * every hourly point) against exact distinct counts over the seeded sessions themselves.
+ */
+async function printAccuracy(
+  db: Awaited<ReturnType<typeof openDatabase>>,
+  answers: Map<string, unknown>,
+) {
+  const health = answers.get('dashboard user-health') as SessionsAnswer | undefined;
+  const counts = answers.get('dashboard user-counts') as SessionsAnswer | undefined;
+  const kept = await db.prisma.$queryRawUnsafe<Array<{ n: number }>>(
+    "SELECT count(*)::int AS n FROM pg_class WHERE relname = 'bench_sessions'",
+  );
+  if (!health || !counts || kept[0]?.n !== 1) {
+    process.stdout.write('  user-count accuracy: not measured (no seeded sessions kept)\n');
+    return;
+  }
+  const { start, end, intervals } = health.organization.sessions;
+  const exact = await db.prisma.$queryRawUnsafe<
+    Array<{ interval: number | null; users: number; errored: number; crashed: number }>
+  >(
+    `SELECT CASE WHEN GROUPING(i) = 1 THEN NULL ELSE i END AS interval, count(DISTINCT user_hash)::float8 AS users,
+            count(DISTINCT user_hash) FILTER (WHERE r < 0.07)::float8 AS errored,
+            count(DISTINCT user_hash) FILTER (WHERE r < 0.02)::float8 AS crashed
+     FROM (SELECT *, floor(extract(epoch FROM date_trunc('hour', started) - $1::timestamptz) / 3600)::int AS i
+           FROM bench_sessions WHERE date_trunc('hour', started) >= $1 AND date_trunc('hour', started) < $2) s
+     GROUP BY ROLLUP (i)`,
+    new Date(start),
+    new Date(end),
+  );
+  let worst = 0;
+  let worstWhat = '';
+  let compared = 0;
+  const compare = (what: string, estimate: unknown, truth: number | null) => {
+    if (typeof estimate !== 'number' || truth === null || truth === 0) return;
+    compared += 1;
+    const error = Math.abs(estimate - truth) / Math.abs(truth);
+    if (error > worst) {
+      worst = error;
+      worstWhat = `${what}: ${estimate} vs ${truth}`;
+    }
+  };
+  const expected = (e: { users: number; errored: number; crashed: number }) => ({
+    users: e.users,
+    usersHealthy: e.users - e.errored,
+    usersErrored: e.errored - e.crashed,
+    usersCrashed: e.crashed,
+    healthyRateUsers: ((e.users - e.errored) / e.users) * 100,
+    erroredRateUsers: ((e.errored - e.crashed) / e.users) * 100,
+    crashRateUsers: (e.crashed / e.users) * 100,
+  });
+  const at = (i: number | null) => exact.find((e) => e.interval === i);
+  const [group] = health.organization.sessions.groups;
+  for (let i = -1; i < intervals.length; i++) {
+    const e = at(i < 0 ? null : i);
+    if (!e || !group) continue;
+    const x = expected(e);
+    const value = (field: string) =>
+      i < 0 ? group.totals[field] : (group.series[field] as unknown[] | undefined)?.[i];
+    for (const field of ['users', 'healthyRateUsers', 'erroredRateUsers', 'crashRateUsers']) {
+      compare(
+        `user-health ${field}${i < 0 ? '' : `[${i}]`}`,
+        value(field),
+        x[field as keyof typeof x],
+      );
+    }
+    for (const g of counts.organization.sessions.groups) {
+      const status = g.by?.sessionStatus;
+      const key = { HEALTHY: 'usersHealthy', ERRORED: 'usersErrored', CRASHED: 'usersCrashed' }[
+        status ?? ''
+      ] as keyof typeof x | undefined;
+      if (!key) continue;
+      compare(
+        `user-counts ${status}${i < 0 ? '' : `[${i}]`}`,
+        i < 0 ? g.totals.users : g.series.users?.[i],
+        x[key],
+      );
+    }
+  }
+  process.stdout.write(
+    `  user-count accuracy: worst relative error ${(worst * 100).toFixed(2)} % over ${compared} dashboard numbers (worst: ${worstWhat})\n`,
+  );
 }

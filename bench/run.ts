@@ -1,7 +1,7 @@
 import { loadIngest, printCeiling, printIngest, rawRatePglite, rawRatePostgres } from './ingest.ts';
 import { freshPostgres, startNullServer, startVigil } from './server.ts';
 
-// `npm run bench [-- --seconds 15] [-- --concurrency 64] [-- --only ingest|query] [-- --releases 1000 --sessions 10000000 [--reuse]]`
+// `npm run bench [-- --seconds 15] [-- --concurrency 64] [-- --only ingest|query] [-- --releases 1000 --sessions 1000000,10000000 [--users N] [--reuse]]`
 // Prints figures; asserts nothing (speed targets live here, never in tests).
 
 const args = process.argv.slice(2);
@@ -47,10 +47,28 @@ if (only === 'all' || only === 'ingest') {
 
 if (only === 'all' || only === 'query') {
   const { runQueryBench } = await import('./query.ts');
-  await runQueryBench({
-    releases: Number(flag('releases', '1000')),
-    sessions: Number(flag('sessions', '1000000')),
-    // Keeps the seeded database of an earlier run (seeding 10 million sessions takes minutes).
-    reuse: args.includes('--reuse'),
-  });
+  // `--sessions 1000000,10000000` measures each size and prints the p50 ratios of the last to the first.
+  const sizes = flag('sessions', '1000000').split(',').map(Number);
+  const results = [];
+  for (const sessions of sizes) {
+    results.push(
+      await runQueryBench({
+        releases: Number(flag('releases', '1000')),
+        sessions,
+        users: Number(flag('users', String(Math.max(1000, sessions / 50)))),
+        // Keeps the seeded database of an earlier run (seeding 10 million sessions takes minutes).
+        reuse: args.includes('--reuse'),
+      }),
+    );
+  }
+  const first = results[0];
+  const last = results[results.length - 1];
+  if (first && last && results.length > 1) {
+    process.stdout.write(
+      `p50 at ${sizes.at(-1)?.toLocaleString('en-US')} ÷ p50 at ${sizes[0]?.toLocaleString('en-US')} sessions:\n`,
+    );
+    for (const [name, p50] of last) {
+      process.stdout.write(`  ${name}: ${(p50 / (first.get(name) ?? Number.NaN)).toFixed(2)}\n`);
+    }
+  }
 }

@@ -8,8 +8,9 @@ import { EXACT_USERS_LIMIT, SKETCH_RELATIVE_STANDARD_ERROR, UserSet } from './us
 // Two stored forms:
 //  - a fact entry, written by ingest (`session_user_delta.entries`): the user's 8-byte hash and
 //    one byte of flags (FACT_FLAGS), 9 bytes, concatenated;
-//  - a set of facts (`session_user_set.users`): a version byte, then each outcome's set in
-//    OUTCOMES order (UserSet's form). Both are self-delimiting, so SQL may concatenate many.
+//  - a set of facts (`session_user_set.users`): a version byte, a byte whose bit i says that
+//    OUTCOMES[i] has users, then those outcomes' sets in OUTCOMES order (UserSet's form). Both
+//    are self-delimiting, so SQL may concatenate many.
 
 export const OUTCOMES = [
   'users',
@@ -86,8 +87,12 @@ export class UserFacts {
     let at = 0;
     while (at < bytes.length) {
       if (bytes[at] !== VERSION) throw new RangeError(`user facts: unknown version ${bytes[at]}`);
-      at += 1;
-      for (const outcome of OUTCOMES) at = this.sets[outcome].readFrom(bytes, at);
+      if (at + 1 >= bytes.length) throw new RangeError('user facts: truncated');
+      const present = bytes[at + 1] as number;
+      at += 2;
+      OUTCOMES.forEach((outcome, i) => {
+        if (present & (1 << i)) at = this.sets[outcome].readFrom(bytes, at);
+      });
     }
   }
 
@@ -111,12 +116,15 @@ export class UserFacts {
   }
 
   encode(): Uint8Array {
-    let length = 1;
-    for (const outcome of OUTCOMES) length += this.sets[outcome].encodedLength();
+    // Most buckets hold a user or two and no crash: empty sets take no bytes.
+    const present = OUTCOMES.filter((o) => !this.sets[o].isEmpty);
+    let length = 2;
+    for (const outcome of present) length += this.sets[outcome].encodedLength();
     const out = new Uint8Array(length);
     out[0] = VERSION;
-    let at = 1;
-    for (const outcome of OUTCOMES) at = this.sets[outcome].writeTo(out, at);
+    out[1] = OUTCOMES.reduce((mask, o, i) => (this.sets[o].isEmpty ? mask : mask | (1 << i)), 0);
+    let at = 2;
+    for (const outcome of present) at = this.sets[outcome].writeTo(out, at);
     return out;
   }
 

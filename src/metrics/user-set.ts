@@ -38,6 +38,10 @@ export class UserSet {
   private exact: Set<bigint> | null = new Set();
   private registers: Uint8Array | null = null;
 
+  get isEmpty(): boolean {
+    return this.exact !== null && this.exact.size === 0;
+  }
+
   /** True while every user in it is known exactly. */
   get isExact(): boolean {
     return this.exact !== null;

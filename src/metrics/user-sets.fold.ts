@@ -137,11 +137,11 @@ export function toBytes(value: unknown): Uint8Array {
 }
 
 /** Folds every delta there is now (a test or the bench calls it; ingest folds on its own). */
-export async function foldAllUserDeltas(db: Database): Promise<void> {
+export async function foldAllUserDeltas(db: Database, batch = BATCH): Promise<void> {
   await db.withSession(async (session) => {
     // A round that lost a race folds nothing; the next round reads afresh.
     for (let rounds = 0; rounds < 10_000; rounds++) {
-      const folded = await foldUserDeltas(session);
+      const folded = await foldUserDeltas(session, batch);
       if (folded === 0) {
         const [left] = await session.query<{ n: number }>(
           'SELECT count(*)::int AS n FROM session_user_delta',

@@ -170,13 +170,14 @@ describe('user facts', () => {
     { name: 'an unknown version', run: (f: UserFacts) => f.addEncoded(new Uint8Array([9])) },
     {
       name: 'an exact set longer than its bytes',
-      run: (f: UserFacts) => f.addEncoded(new Uint8Array([1, 0, 0, 0, 0, 5, 1, 2, 3])),
+      run: (f: UserFacts) => f.addEncoded(new Uint8Array([1, 1, 0, 0, 0, 0, 5, 1, 2, 3])),
     },
     {
       name: 'a sketch of the wrong size',
-      run: (f: UserFacts) => f.addEncoded(new Uint8Array([1, 1, 0, 0, 0, 16])),
+      run: (f: UserFacts) => f.addEncoded(new Uint8Array([1, 1, 1, 0, 0, 0, 16])),
     },
     { name: 'a truncated header', run: (f: UserFacts) => f.addEncoded(new Uint8Array([1, 0, 0])) },
+    { name: 'a version alone', run: (f: UserFacts) => f.addEncoded(new Uint8Array([1])) },
   ])('refuses $name', ({ run }) => {
     expect(() => run(new UserFacts())).toThrow(RangeError);
   });

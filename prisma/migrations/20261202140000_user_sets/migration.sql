@@ -29,6 +29,9 @@ CREATE TABLE "session_user_delta" (
 );
 
 -- CreateIndex
+CREATE INDEX "session_user_set_project_id_granularity_bucket_idx" ON "session_user_set"("project_id", "granularity", "bucket");
+
+-- CreateIndex
 CREATE INDEX "session_user_delta_project_id_granularity_bucket_idx" ON "session_user_delta"("project_id", "granularity", "bucket");
 
 -- The users stored so far become deltas (hash, then a byte of fact flags); Vigil folds them.
