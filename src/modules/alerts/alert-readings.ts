@@ -1,5 +1,5 @@
 import type { Database } from '../../db/client.ts';
-import { totalsGranularity } from '../../graphql/time-range.ts';
+import { totalsGranularity } from '../../metrics/metric-store.ts';
 import { type MetricsRow, selectSessionMetrics } from '../../metrics/session-metrics.queries.ts';
 import type { HealthCounts } from '../release-health/release-health.loaders.ts';
 import { metricValue } from './alert-metric.ts';

@@ -1,8 +1,12 @@
 import { builder } from '../../graphql/builder.ts';
 import { InvalidArgumentError } from '../../graphql/errors.ts';
-import { resolveSeries, type Series } from '../../graphql/series.ts';
-import { PERIOD_DESCRIPTION, resolveRange } from '../../graphql/time-range.ts';
-import { tooManyIntervals } from '../../health/time-window.ts';
+import {
+  PERIOD_DESCRIPTION,
+  resolveRange,
+  resolveSeries,
+  type Series,
+  sessionsDefaultInterval,
+} from '../../health/time-range.ts';
 import { OrganizationRef } from '../organizations/organization.schema.ts';
 import { ProjectRef } from '../projects/project.schema.ts';
 import type { OutcomeRow } from './ingest-stats.queries.ts';
@@ -139,11 +143,10 @@ interface IngestStatsArgs {
   interval?: string | null;
 }
 
-/** The sessions query's range and interval rules (src/graphql/time-range.ts, series.ts). */
+/** The sessions query's range and interval rules (src/health/time-range.ts). */
 export function resolveIngestSeries(args: IngestStatsArgs, now: Date): Series {
   const range = resolveRange(args, now, { anyPeriod: true });
-  // Sentry's default interval is 1h; a range too long for hours gets days.
-  const interval = args.interval ?? (tooManyIntervals(range.start, range.end, 3600) ? '1d' : '1h');
+  const interval = args.interval ?? sessionsDefaultInterval(range);
   try {
     return resolveSeries(range, interval);
   } catch (error) {

@@ -1,4 +1,4 @@
-import { resolveSeries } from '../../graphql/series.ts';
+import { resolveSeries } from '../../health/time-range.ts';
 import type { HealthPoint } from './health.schema.ts';
 import type { HealthData, HealthScope, SeriesScope } from './release-health.loaders.ts';
 

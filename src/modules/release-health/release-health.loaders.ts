@@ -1,7 +1,6 @@
 import DataLoader from 'dataloader';
 import type { Database } from '../../db/client.ts';
 import { loaderFamily } from '../../graphql/loader-family.ts';
-import { rangeKey, type TimeRange, totalsGranularity } from '../../graphql/time-range.ts';
 import {
   type SessionCounts,
   type UserCounts,
@@ -9,6 +8,8 @@ import {
   ZERO_USER_COUNTS,
 } from '../../health/crash-free.ts';
 import type { DurationCount } from '../../health/duration.ts';
+import { rangeKey, type TimeRange } from '../../health/time-range.ts';
+import { type Granularity, totalsGranularity } from '../../metrics/metric-store.ts';
 import {
   type MetricGroupKey,
   type MetricsQuery,
@@ -45,7 +46,7 @@ export interface HealthScope {
 export interface SeriesScope extends HealthScope {
   intervalSeconds: number;
   intervalCount: number;
-  granularity: 60 | 3600 | 86400;
+  granularity: Granularity;
 }
 
 const EMPTY: HealthData = { sessions: ZERO_SESSION_COUNTS, users: ZERO_USER_COUNTS, durations: [] };

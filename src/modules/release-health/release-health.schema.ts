@@ -1,12 +1,12 @@
 import { builder } from '../../graphql/builder.ts';
 import type { Context } from '../../graphql/context.ts';
+import { adoptionPercent, stageOf } from '../../health/adoption.ts';
 import {
   last24Hours,
   PERIOD_DESCRIPTION,
   type RangeArgs,
   resolveRange,
-} from '../../graphql/time-range.ts';
-import { adoptionPercent, stageOf } from '../../health/adoption.ts';
+} from '../../health/time-range.ts';
 import { healthDataSince } from '../../metrics/metric-store.ts';
 import { ProjectRef } from '../projects/project.schema.ts';
 import { ReleaseRef } from '../releases/release.schema.ts';

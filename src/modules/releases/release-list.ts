@@ -1,6 +1,7 @@
 import type { Database } from '../../db/client.ts';
-import { last24Hours, type TimeRange, totalsGranularity } from '../../graphql/time-range.ts';
 import { ratio } from '../../health/crash-free.ts';
+import { last24Hours, type TimeRange } from '../../health/time-range.ts';
+import { totalsGranularity } from '../../metrics/metric-store.ts';
 import { type MetricsRow, selectSessionMetrics } from '../../metrics/session-metrics.queries.ts';
 import {
   DEFAULT_HEALTH_TARGET,

@@ -1,7 +1,7 @@
 import { resolveArrayConnection } from '@pothos/plugin-relay';
 import { builder } from '../../graphql/builder.ts';
 import { InvalidArgumentError } from '../../graphql/errors.ts';
-import { PERIOD_DESCRIPTION, resolveRange } from '../../graphql/time-range.ts';
+import { PERIOD_DESCRIPTION, resolveRange } from '../../health/time-range.ts';
 import { effectiveTarget } from '../health-targets/health-status.ts';
 import { parseIntId } from '../organizations/organization.schema.ts';
 import { ProjectRef } from '../projects/project.schema.ts';

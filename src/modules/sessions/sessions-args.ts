@@ -1,13 +1,18 @@
 import { InvalidArgumentError } from '../../graphql/errors.ts';
-import { resolveSeries } from '../../graphql/series.ts';
-import { resolveRange, type TimeRange } from '../../graphql/time-range.ts';
+import {
+  resolveRange,
+  resolveSeries,
+  sessionsDefaultInterval,
+  type TimeRange,
+} from '../../health/time-range.ts';
 import {
   MAX_POINTS,
   parseDuration,
   tooManyIntervals,
   validateInterval,
 } from '../../health/time-window.ts';
-import type { Granularity, MetricGroupKey } from '../../metrics/session-metrics.queries.ts';
+import type { Granularity } from '../../metrics/metric-store.ts';
+import type { MetricGroupKey } from '../../metrics/session-metrics.queries.ts';
 import type { SessionsSelection } from './sessions.selection.ts';
 import {
   isStatusGroupable,
@@ -92,8 +97,7 @@ function smallestInterval(range: TimeRange): number | null {
 }
 
 function resolveInterval(range: TimeRange, interval: string | null | undefined): string {
-  // Sentry's default interval is 1h; a range too long for hours gets days.
-  const text = interval ?? (tooManyIntervals(range.start, range.end, 3600) ? '1d' : '1h');
+  const text = interval ?? sessionsDefaultInterval(range);
   const seconds = parseDuration(text);
   if (seconds === null || validateInterval(seconds) || seconds % MINUTE !== 0) return text;
   const tooMany = tooManyIntervals(range.start, range.end, seconds);

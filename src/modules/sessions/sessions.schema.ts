@@ -1,7 +1,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { builder } from '../../graphql/builder.ts';
 import { InvalidArgumentError } from '../../graphql/errors.ts';
-import { PERIOD_DESCRIPTION } from '../../graphql/time-range.ts';
+import { PERIOD_DESCRIPTION } from '../../health/time-range.ts';
 import { OrganizationRef } from '../organizations/organization.schema.ts';
 import { ProjectRef } from '../projects/project.schema.ts';
 import { sessionsSelection } from './sessions.selection.ts';
