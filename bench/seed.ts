@@ -1,5 +1,6 @@
 import type { Database } from '../src/db/client.ts';
 import { GRANULARITIES } from '../src/metrics/metric-store.ts';
+import { EXACT_USERS_LIMIT } from '../src/metrics/user-set.ts';
 import { foldAllUserDeltas } from '../src/metrics/user-sets.fold.ts';
 
 // The store's bulk path for benchmarks: sessions are generated in SQL and rolled up exactly as
@@ -67,17 +68,43 @@ export async function seedSessions(db: Database, projectId: number, o: SeedOptio
     await run(`INSERT INTO session_counter (project_id, release_id, environment_id, granularity, bucket, sessions, errored_all, crashed, abnormal, unhandled)
       SELECT ${projectId}, release_id, environment_id, ${g}, ${bucket}, count(*), count(*) FILTER (WHERE r < 0.07), count(*) FILTER (WHERE r < 0.02), 0, 0
       FROM bench_sessions GROUP BY 2, 3, 5 ORDER BY 5`);
-    // Users as ingest appends them (one delta per bucket), then folded into sets by Vigil's fold.
-    await run(`INSERT INTO session_user_delta (project_id, release_id, environment_id, granularity, bucket, entries)
-      SELECT ${projectId}, release_id, environment_id, ${g}, ${bucket},
-             string_agg(int8send(user_hash) || set_byte('\\x00'::bytea, 0, (r < 0.07)::int | ((r < 0.02)::int << 1)), ''::bytea)
-      FROM bench_sessions GROUP BY 2, 3, 5 ORDER BY 5`);
+    // User sets in their stored form (src/metrics/user-facts.ts), written in SQL where exact;
+    // buckets past the threshold go in as deltas and Vigil's own fold makes their sketches.
+    // Release 0 is every release of the project. Sessions are 'errored' below r 0.07, crashed below 0.02.
+    for (const level of ['release_id', '0']) {
+      const sets = `WITH per_user AS (
+          SELECT ${level} AS release_id, environment_id, ${bucket} AS bucket, user_hash,
+                 bool_or(r < 0.07) AS e, bool_or(r < 0.02) AS c
+          FROM bench_sessions GROUP BY 1, 2, 3, 4
+        ), s AS (
+          SELECT release_id, environment_id, bucket, count(*) AS n,
+                 count(*) FILTER (WHERE e) AS ne, count(*) FILTER (WHERE c) AS nc,
+                 string_agg(int8send(user_hash), ''::bytea) AS all_h,
+                 string_agg(int8send(user_hash), ''::bytea) FILTER (WHERE e) AS e_h,
+                 string_agg(int8send(user_hash), ''::bytea) FILTER (WHERE c) AS c_h,
+                 string_agg(int8send(user_hash) || set_byte('\\x00'::bytea, 0, e::int | (c::int << 1)), ''::bytea) AS entries
+          FROM per_user GROUP BY 1, 2, 3
+        )`;
+      await run(`INSERT INTO session_user_set (project_id, release_id, environment_id, granularity, bucket, users, version)
+        ${sets}
+        SELECT ${projectId}, release_id, environment_id, ${g}, bucket,
+               '\\x01'::bytea || set_byte('\\x00'::bytea, 0, 1 | ((ne > 0)::int << 1) | ((nc > 0)::int << 2))
+               || '\\x00'::bytea || int4send(n::int) || all_h
+               || CASE WHEN ne > 0 THEN '\\x00'::bytea || int4send(ne::int) || e_h ELSE ''::bytea END
+               || CASE WHEN nc > 0 THEN '\\x00'::bytea || int4send(nc::int) || c_h ELSE ''::bytea END,
+               1
+        FROM s WHERE n <= ${EXACT_USERS_LIMIT} ORDER BY bucket`);
+      await run(`INSERT INTO session_user_delta (project_id, release_id, environment_id, granularity, bucket, entries)
+        ${sets}
+        SELECT ${projectId}, release_id, environment_id, ${g}, bucket, entries
+        FROM s WHERE n > ${EXACT_USERS_LIMIT}`);
+    }
     await run(`INSERT INTO session_duration (project_id, release_id, environment_id, granularity, bucket, value, count)
       SELECT ${projectId}, release_id, environment_id, ${g}, ${bucket}, duration, count(*)
       FROM bench_sessions WHERE r >= 0.07 GROUP BY 2, 3, 5, 6 ORDER BY 5`);
   }
   if (!o.keepSessions) await run('DROP TABLE bench_sessions');
-  await foldAllUserDeltas(db, 20_000);
+  await foldAllUserDeltas(db, 20);
   // Folded deltas leave dead rows that ingest would reuse; a seeded store starts without them.
   await run('VACUUM FULL session_user_delta');
   await run('ANALYZE');

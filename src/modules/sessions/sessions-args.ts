@@ -74,8 +74,14 @@ export interface SessionsSpec {
     seriesDurations: boolean;
     /** Adoption per interval needs every group's series, so the series cannot be narrowed. */
     seriesAdoption: boolean;
+    /** Distinct users are the costly half of a read: read them only when a field needs them. */
+    users: boolean;
   };
 }
+
+/** A value about users: `users…` counts, `…Users` rates, Sentry's two ANR rates, the flags. */
+const isUserField = (name: string) =>
+  /^users|Users$/.test(name) || name === 'anrRate' || name === 'foregroundAnrRate';
 
 const MINUTE = 60;
 const DAY = 86_400;
@@ -197,6 +203,7 @@ export function resolveSessionsSpec(
       totalsDurations: [...selection.totals].some(isDuration) || isDuration(order.orderBy),
       seriesDurations: [...selection.series].some(isDuration),
       seriesAdoption: selection.series.has('sessionsAdoption'),
+      users: [...selection.totals, ...selection.series, order.orderBy].some(isUserField),
     },
   };
 }
