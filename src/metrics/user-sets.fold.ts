@@ -13,8 +13,12 @@ import { UserFacts } from './user-facts.ts';
 
 /** Deltas folded per round: a round's statement stays well under a second. */
 const BATCH = 2000;
-/** How soon after an ingest commit the fold runs: one fold then covers many transactions. */
-const DELAY_MS = 500;
+/**
+ * How soon after an ingest commit the fold runs. A fold rewrites every set it touches, so under
+ * steady ingest its cost is the touched sets' size per fold: a longer delay folds more
+ * transactions per rewrite, and reads add a few seconds of deltas instead.
+ */
+const DELAY_MS = 5000;
 
 interface KeyColumns {
   project_id: number;
