@@ -107,7 +107,8 @@ export async function runSessionsQuery(
     start: spec.start,
     end: spec.end,
     granularity: spec.granularity,
-    groupBy: split && !spec.dims.includes('project') ? ['project', ...spec.dims] : spec.dims,
+    groupBy:
+      split && !spec.groupBy.includes('project') ? ['project', ...spec.groupBy] : spec.groupBy,
   };
   const noData =
     target.projectIds.length === 0 || releaseIds?.length === 0 || spec.environments?.length === 0;
@@ -138,7 +139,7 @@ export async function runSessionsQuery(
     const group = add(row);
     if (group) group.durations = row.durations;
   }
-  if (spec.dims.length === 0) {
+  if (spec.groupBy.length === 0) {
     // Without a grouping there is always exactly one group, zeros when nothing was seen.
     for (const scope of scopes) {
       if (groups.get(scope)?.size === 0) {
@@ -191,10 +192,10 @@ export async function runSessionsQuery(
       for (const status of statuses) {
         shaped.push({
           by: {
-            projectId: spec.dims.includes('project') ? group.projectId : null,
+            projectId: spec.groupBy.includes('project') ? group.projectId : null,
             release:
               group.releaseId === null ? null : (releases.get(group.releaseId)?.version ?? null),
-            environment: spec.dims.includes('environment') ? group.environment : null,
+            environment: spec.groupBy.includes('environment') ? group.environment : null,
             sessionStatus: status,
           },
           totals: { ...group, status, allSessions },
