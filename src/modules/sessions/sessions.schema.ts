@@ -11,7 +11,7 @@ import type {
   SessionsGroupKey,
   SessionsGroupShape,
   SessionsResultShape,
-} from './sessions-result.ts';
+} from './sessions-shape.ts';
 import { SessionsSeriesRef, SessionsValuesRef } from './sessions-values.schema.ts';
 
 // Organization.sessions and Project.sessions: Sentry's /sessions/ API as one typed query
