@@ -48,17 +48,16 @@ export function selectOpenIncidentsByRuleId(db: Database, ruleId: number) {
  * A page of a project's incidents, newest first; ids grow with time, so they are the cursors.
  * `inverted` reads from the oldest end (Relay's `last`).
  */
-export function selectIncidentsByProjectId(
-  db: Database,
-  q: {
-    projectId: number;
-    status: IncidentStatus | null;
-    after: number | null;
-    before: number | null;
-    limit: number;
-    inverted: boolean;
-  },
-) {
+/** A page of Project.incidents: newest first, or oldest first when paging backwards. */
+export interface IncidentPage {
+  status: IncidentStatus | null;
+  after: number | null;
+  before: number | null;
+  limit: number;
+  inverted: boolean;
+}
+
+export function selectIncidentsByProjectId(db: Database, q: IncidentPage & { projectId: number }) {
   return db.prisma.$queryRawUnsafe<IncidentRow[]>(
     `/* selectIncidentsByProjectId */ SELECT ${INCIDENT_COLUMNS} FROM incident
      WHERE project_id = $1 AND ($2::text IS NULL OR status = $2)

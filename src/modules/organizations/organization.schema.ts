@@ -2,11 +2,8 @@ import { keepAuthorized } from '../../graphql/authorized.ts';
 import { builder } from '../../graphql/builder.ts';
 import { ForbiddenError, InvalidArgumentError, SlugTakenError } from '../../graphql/errors.ts';
 import { parseSlugAndName, SLUG_RULE } from '../slug.ts';
-import {
-  insertOrganization,
-  type OrganizationRow,
-  selectOrganizations,
-} from './organization.queries.ts';
+import { EVERY_ORGANIZATION } from './organization.loaders.ts';
+import { insertOrganization, type OrganizationRow } from './organization.queries.ts';
 
 export const OrganizationRef = builder.objectRef<OrganizationRow>('Organization');
 
@@ -28,7 +25,7 @@ builder.queryFields((t) => ({
     description: 'Every organization the token may read, by slug.',
     authScopes: { authenticated: true },
     resolve: async (_root, _args, ctx) =>
-      keepAuthorized(ctx, await selectOrganizations(ctx.db), (org) => ({
+      keepAuthorized(ctx, await ctx.loaders.allOrganizations.load(EVERY_ORGANIZATION), (org) => ({
         readOrganization: org.id,
       })),
   }),

@@ -181,11 +181,18 @@ export async function recordAttempt(
   });
 }
 
-export function selectDeliveriesByWebhookId(db: Database, webhookId: number, limit: number) {
+/** The newest `limit` deliveries of each webhook, newest first: one statement for any number. */
+export function selectDeliveriesByWebhookIds(
+  db: Database,
+  webhookIds: readonly number[],
+  limit: number,
+) {
   return db.prisma.$queryRawUnsafe<DeliveryRow[]>(
-    `/* selectDeliveriesByWebhookId */ SELECT ${DELIVERY} FROM webhook_delivery
-     WHERE webhook_id = $1 ORDER BY id DESC LIMIT $2`,
-    webhookId,
+    `/* selectDeliveriesByWebhookIds */ SELECT ${DELIVERY} FROM (
+       SELECT *, row_number() OVER (PARTITION BY webhook_id ORDER BY id DESC) AS newest
+       FROM webhook_delivery WHERE webhook_id = ANY($1::int[])
+     ) d WHERE newest <= $2 ORDER BY id DESC`,
+    webhookIds,
     limit,
   );
 }

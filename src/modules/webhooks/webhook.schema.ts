@@ -7,7 +7,6 @@ import {
   type DeliveryRow,
   insertWebhook,
   insertWebhookDeliveries,
-  selectDeliveriesByWebhookId,
   selectDeliveryById,
   updateWebhookDeleted,
   type WebhookRow,
@@ -92,7 +91,7 @@ builder.node(WebhookRef, {
         if (first < 1 || first > 100) {
           throw new InvalidArgumentError('first', 'first must lie between 1 and 100.');
         }
-        return selectDeliveriesByWebhookId(ctx.db, hook.id, first);
+        return ctx.loaders.webhookDeliveriesByWebhookId(first).load(hook.id);
       },
     }),
   }),
