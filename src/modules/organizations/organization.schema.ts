@@ -1,6 +1,7 @@
 import { keepAuthorized } from '../../graphql/authorized.ts';
 import { builder } from '../../graphql/builder.ts';
 import { ForbiddenError, InvalidArgumentError, SlugTakenError } from '../../graphql/errors.ts';
+import { parseIntId } from '../../graphql/global-id.ts';
 import { parseSlugAndName, SLUG_RULE } from '../slug.ts';
 import { EVERY_ORGANIZATION } from './organization.loaders.ts';
 import { insertOrganization, type OrganizationRow } from './organization.queries.ts';
@@ -67,9 +68,3 @@ builder.mutationField('createOrganization', (t) =>
     },
   }),
 );
-
-/** Global ids carry integer keys; anything else matches no row rather than failing the query. */
-export function parseIntId(id: string): number {
-  const n = Number(id);
-  return Number.isSafeInteger(n) && n > 0 ? n : 0;
-}

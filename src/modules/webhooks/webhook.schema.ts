@@ -1,7 +1,8 @@
 import { builder } from '../../graphql/builder.ts';
 import { ForbiddenError, InvalidArgumentError, NotFoundError } from '../../graphql/errors.ts';
+import { parseIntId } from '../../graphql/global-id.ts';
 import { deliverDueWebhooks } from '../../jobs/webhook-deliverer.ts';
-import { OrganizationRef, parseIntId } from '../organizations/organization.schema.ts';
+import { OrganizationRef } from '../organizations/organization.schema.ts';
 import {
   type AttemptRow,
   type DeliveryRow,
