@@ -78,7 +78,7 @@ export function createReleaseLoaders(db: Database) {
           { name: 'releasesByProjectId', cacheKeyFn: String },
         ),
     ),
-    /** Keyed by release id; one loader per project scope (null: every project). */
+    /** Keyed by release id; one loader per project (null: every project). */
     releaseTimeBoundsByReleaseId: loaderFamily(
       (projectId: number | null) =>
         new DataLoader<number, ReleaseTimeBounds, string>(
