@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { test as base, describe, expect } from 'vitest';
-import { buildEnvelope, type HandItem, sessionItem } from '../ingest/hand-built.ts';
-import { ENVIRONMENT, postEnvelope, RELEASE } from '../support/sentry.ts';
+import { sessionItem } from '../ingest/hand-built.ts';
+import { buildEnvelope, type HandItem, postEnvelope } from '../support/envelopes.ts';
+import { ENVIRONMENT, RELEASE } from '../support/sentry.ts';
 import { startTestServer, type TestProject, type TestServer } from '../support/server.ts';
 
 // Project.ingestStats and Organization.ingestStats: every reason an item is dropped or an

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect } from 'vitest';
-import { post } from '../support/envelopes.ts';
+import { postEnvelope } from '../support/envelopes.ts';
 import { test } from '../support/fixtures.ts';
 import type { TestProject, TestServer } from '../support/server.ts';
 
@@ -139,7 +139,7 @@ async function sendTable(server: TestServer, project: TestProject) {
       const body = javaEnvelope(updates.map((u) => javaSession(did, started, sid, u)));
       const url = server.envelopeUrl(project);
       expect(
-        (await post(url, body, { 'content-type': 'application/x-sentry-envelope' })).status,
+        (await postEnvelope(url, body, { 'content-type': 'application/x-sentry-envelope' })).status,
       ).toBe(200);
     }
   }
