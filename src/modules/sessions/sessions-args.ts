@@ -8,14 +8,14 @@ import {
   validateInterval,
 } from '../../health/time-window.ts';
 import type { Granularity, MetricGroupKey } from '../../metrics/session-metrics.queries.ts';
-import type { SessionsSelection } from './sessions.selection.ts';
+import type { SessionsSelection } from './sessions-selection.ts';
 import {
   isStatusGroupable,
   SESSION_STATUSES,
   toEnumName,
   VALUE_FIELD_BY_NAME,
   VALUE_FIELDS,
-} from './sessions.values.ts';
+} from './sessions-values.ts';
 
 // From GraphQL arguments to a checked sessions query, with Sentry's limits
 // (shared/spec/sentry-reference.md §5.3, §5.5). Every refusal is an InvalidArgumentError naming

@@ -7,13 +7,13 @@ import {
 import type { DurationCount } from '../../health/duration.ts';
 import type { ReleaseRow } from '../releases/release.queries.ts';
 import type { SessionsRows } from './sessions.queries.ts';
+import type { SessionsSpec } from './sessions-args.ts';
+import { groupKeyOf, resultKeyOf, type SessionsPage } from './sessions-groups.ts';
 import {
   SESSION_STATUSES,
   type SessionStatus,
   type SessionsValuesShape,
-} from './sessions.values.ts';
-import type { SessionsSpec } from './sessions-args.ts';
-import { groupKeyOf, resultKeyOf, type SessionsPage } from './sessions-groups.ts';
+} from './sessions-values.ts';
 
 // The response of a sessions query, from its pages and series rows: series points per group,
 // adoption's denominator per interval, one group per status with SESSION_STATUS. Pure; tested in

@@ -4,15 +4,15 @@ import { InvalidArgumentError } from '../../graphql/errors.ts';
 import { PERIOD_DESCRIPTION } from '../../graphql/time-range.ts';
 import { OrganizationRef } from '../organizations/organization.schema.ts';
 import { ProjectRef } from '../projects/project.schema.ts';
-import { sessionsSelection } from './sessions.selection.ts';
-import { SESSION_STATUSES } from './sessions.values.ts';
 import { GROUP_BY_VALUES, ORDER_FIELDS, resolveSessionsSpec } from './sessions-args.ts';
+import { sessionsSelection } from './sessions-selection.ts';
 import type {
   SessionsGroupKey,
   SessionsGroupShape,
   SessionsResultShape,
 } from './sessions-shape.ts';
 import { SessionsSeriesRef, SessionsValuesRef } from './sessions-values.schema.ts';
+import { SESSION_STATUSES } from './sessions-values.ts';
 
 // Organization.sessions and Project.sessions: Sentry's /sessions/ API as one typed query
 // (shared/spec/sentry-reference.md §5). A bad argument is a BAD_USER_INPUT error naming it.
