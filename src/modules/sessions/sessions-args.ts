@@ -11,7 +11,7 @@ import type { Granularity, MetricGroupKey } from '../../metrics/session-metrics.
 import type { SessionsSelection } from './sessions-selection.ts';
 import {
   isStatusGroupable,
-  SESSION_STATUSES,
+  SESSION_STATUS_GROUPS,
   toEnumName,
   VALUE_FIELD_BY_NAME,
   VALUE_FIELDS,
@@ -144,7 +144,7 @@ function checkStatusGrouping(selection: SessionsSelection): void {
 
 /** `intervals` is 1 when no series is selected: the limit bounds the values a response carries. */
 function resolveLimit(args: SessionsArgs, intervals: number, byStatus: boolean) {
-  const points = intervals * (byStatus ? SESSION_STATUSES.length : 1);
+  const points = intervals * (byStatus ? SESSION_STATUS_GROUPS.length : 1);
   const offset = args.offset ?? 0;
   if (offset < 0) throw new InvalidArgumentError('offset', 'offset cannot be negative.');
   // groups × intervals ≤ MAX_POINTS (spec §5.3 step 5); Vigil refuses rather than truncates.

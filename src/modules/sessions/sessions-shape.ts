@@ -10,8 +10,8 @@ import type { SessionsRows } from './sessions.queries.ts';
 import type { SessionsSpec } from './sessions-args.ts';
 import { groupKeyOf, resultKeyOf, type SessionsPage } from './sessions-groups.ts';
 import {
-  SESSION_STATUSES,
-  type SessionStatus,
+  SESSION_STATUS_GROUPS,
+  type SessionStatusGroup,
   type SessionsValuesShape,
 } from './sessions-values.ts';
 
@@ -23,7 +23,7 @@ export interface SessionsGroupKey {
   projectId: number | null;
   release: string | null;
   environment: string | null;
-  sessionStatus: SessionStatus | null;
+  sessionStatus: SessionStatusGroup | null;
 }
 
 export interface SessionsGroupShape {
@@ -110,7 +110,7 @@ export function shapeSessionsResults(
   const resultKeys = [...pages.keys()];
   const seriesByKey = indexSeries(series, spec.intervals.length);
   const perInterval = intervalSessions(resultKeys, series, spec.intervals.length);
-  const statuses = spec.byStatus ? SESSION_STATUSES : [null];
+  const statuses = spec.byStatus ? SESSION_STATUS_GROUPS : [null];
   const results = new Map<number, SessionsResultShape>();
   for (const [resultKey, page] of pages) {
     const denominators = perInterval.get(resultKey) ?? [];
