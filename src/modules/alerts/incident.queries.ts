@@ -141,3 +141,23 @@ export async function updateIncidentsLastValue(
     at,
   );
 }
+
+/** The organization and slugs an incident payload names. */
+export async function selectIncidentProject(db: Database, projectId: number) {
+  const [project] = await db.prisma.$queryRawUnsafe<
+    Array<{ organizationId: number; organizationSlug: string; projectSlug: string }>
+  >(
+    `/* selectIncidentProject */
+     SELECT o.id AS "organizationId", o.slug AS "organizationSlug", p.slug AS "projectSlug"
+     FROM project p JOIN organization o ON o.id = p.organization_id WHERE p.id = $1`,
+    projectId,
+  );
+  return project ?? null;
+}
+
+export function selectReleaseVersionsByIds(db: Database, releaseIds: readonly number[]) {
+  return db.prisma.$queryRawUnsafe<Array<{ id: number; version: string }>>(
+    `/* selectReleaseVersionsByIds */ SELECT id, version FROM release WHERE id = ANY($1::int[])`,
+    releaseIds,
+  );
+}
