@@ -1,6 +1,6 @@
 import { describe, expect } from 'vitest';
 import { test } from '../support/fixtures.ts';
-import { expectBadUserInput, expectData } from '../support/gql.ts';
+import { expectBadUserInput, expectData, expectErrors } from '../support/gql.ts';
 import type { TestServer } from '../support/server.ts';
 import { createOrganization } from './sessions-support.ts';
 
@@ -131,11 +131,12 @@ describe('sessions query arguments', () => {
   });
 
   test('an unknown groupBy fails validation: it is an enum', async ({ server }) => {
-    const result = await server.gql(
+    const result = await expectErrors(
+      server,
       '{ organization(slug: "default") { sessions(groupBy: [ISSUE]) { __typename } } }',
     );
-    expect(result.data).toBeUndefined();
-    expect(result.errors).toMatchObject([
+    expect(result.data, result.why).toBeUndefined();
+    expect(result.errors, result.why).toMatchObject([
       {
         message: 'Value "ISSUE" does not exist in "SessionsGroupBy" enum.',
         extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
