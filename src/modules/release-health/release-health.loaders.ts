@@ -2,19 +2,20 @@ import DataLoader from 'dataloader';
 import type { Database } from '../../db/client.ts';
 import { loaderFamily } from '../../graphql/loader-family.ts';
 import { rangeKey, type TimeRange, totalsGranularity } from '../../graphql/time-range.ts';
-import {
-  type SessionCounts,
-  type UserCounts,
-  ZERO_SESSION_COUNTS,
-  ZERO_USER_COUNTS,
-} from '../../health/crash-free.ts';
+import type { SessionCounts, UserCounts } from '../../health/crash-free.ts';
 import type { DurationCount } from '../../health/duration.ts';
 import {
-  type MetricGroupKey,
-  type MetricsQuery,
   selectSessionDurations,
   selectSessionMetrics,
 } from '../../metrics/session-metrics.queries.ts';
+import {
+  durationsById,
+  type HealthKey,
+  healthQuery,
+  NO_COUNTS,
+  seriesById,
+  totalsById,
+} from './health-rows.ts';
 import { MinuteCache } from './minute-cache.ts';
 import {
   type AdoptionStageRow,
@@ -49,94 +50,34 @@ export interface SeriesFilter extends HealthFilter {
   granularity: 60 | 3600 | 86400;
 }
 
-const EMPTY: HealthData = { sessions: ZERO_SESSION_COUNTS, users: ZERO_USER_COUNTS, durations: [] };
-const NO_COUNTS: HealthCounts = { sessions: ZERO_SESSION_COUNTS, users: ZERO_USER_COUNTS };
-
 const filterKey = (s: HealthFilter) =>
   `${s.projectId}|${s.environments?.join('\u0000') ?? '*'}|${rangeKey(s.range)}`;
 
-/** The metrics a batch reads: its ids, within the filter's project, environments and range. */
-function metricsQuery(
-  key: 'release' | 'project',
-  ids: readonly number[],
-  filter: HealthFilter,
-  granularity: MetricsQuery['granularity'],
-  intervalSeconds?: number,
-): MetricsQuery {
-  return {
-    ...(key === 'release'
-      ? { releaseIds: ids, projectIds: filter.projectId === null ? undefined : [filter.projectId] }
-      : { projectIds: ids }),
-    environments: filter.environments ?? undefined,
-    start: filter.range.start,
-    end: filter.range.end,
-    granularity,
-    groupBy: [key] as MetricGroupKey[],
-    intervalSeconds,
-  };
-}
-
 /** Totals per release or per project for one filter: one statement per batch, whatever its size. */
-async function loadTotals(
-  db: Database,
-  key: 'release' | 'project',
-  ids: readonly number[],
-  filter: HealthFilter,
-): Promise<HealthCounts[]> {
-  const rows = await selectSessionMetrics(
-    db,
-    metricsQuery(key, ids, filter, totalsGranularity(filter.range)),
-  );
-  const byId = new Map(rows.map((m) => [key === 'release' ? m.releaseId : m.projectId, m]));
-  return ids.map((id) => byId.get(id) ?? NO_COUNTS);
+async function loadTotals(db: Database, key: HealthKey, ids: readonly number[], f: HealthFilter) {
+  const query = healthQuery(key, ids, f, totalsGranularity(f.range));
+  return totalsById(key, ids, await selectSessionMetrics(db, query));
 }
 
 /** Exited durations per release or project for one filter, read only when a field asks. */
 async function loadDurations(
   db: Database,
-  key: 'release' | 'project',
+  key: HealthKey,
   ids: readonly number[],
-  filter: HealthFilter,
-): Promise<DurationCount[][]> {
-  const rows = await selectSessionDurations(
-    db,
-    metricsQuery(key, ids, filter, totalsGranularity(filter.range)),
-  );
-  const byId = new Map(
-    rows.map((d) => [key === 'release' ? d.releaseId : d.projectId, d.durations]),
-  );
-  return ids.map((id) => byId.get(id) ?? []);
+  f: HealthFilter,
+) {
+  const query = healthQuery(key, ids, f, totalsGranularity(f.range));
+  return durationsById(key, ids, await selectSessionDurations(db, query));
 }
 
-/** Series per release or project: one array entry per interval, empty intervals as zeros. */
-async function loadSeries(
-  db: Database,
-  key: 'release' | 'project',
-  ids: readonly number[],
-  filter: SeriesFilter,
-) {
-  const query = metricsQuery(key, ids, filter, filter.granularity, filter.intervalSeconds);
+/** Series per release or project: counters and durations side by side, two statements. */
+async function loadSeries(db: Database, key: HealthKey, ids: readonly number[], f: SeriesFilter) {
+  const query = healthQuery(key, ids, f, f.granularity, f.intervalSeconds);
   const [metrics, durations] = await Promise.all([
     selectSessionMetrics(db, query),
     selectSessionDurations(db, query),
   ]);
-  const series = new Map<number, HealthData[]>(
-    ids.map((id) => [id, Array.from({ length: filter.intervalCount }, () => ({ ...EMPTY }))]),
-  );
-  const slot = (r: {
-    releaseId: number | null;
-    projectId: number | null;
-    interval: number | null;
-  }) => series.get((key === 'release' ? r.releaseId : r.projectId) ?? -1)?.[r.interval ?? -1];
-  for (const m of metrics) {
-    const s = slot(m);
-    if (s) Object.assign(s, { sessions: m.sessions, users: m.users });
-  }
-  for (const d of durations) {
-    const s = slot(d);
-    if (s) s.durations = d.durations;
-  }
-  return ids.map((id) => series.get(id) ?? []);
+  return seriesById(key, ids, metrics, durations, f.intervalCount);
 }
 
 export interface ReleaseHealthCaches {
