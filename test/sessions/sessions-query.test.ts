@@ -1,6 +1,7 @@
 import { describe, expect } from 'vitest';
 import { buildEnvelope, postEnvelope, sendSessions, sessionPayload } from '../support/envelopes.ts';
 import { test } from '../support/fixtures.ts';
+import { expectData } from '../support/gql.ts';
 import type { TestServer } from '../support/server.ts';
 import { at, createOrganization, floorTo, HOUR, MINUTE, sessions } from './sessions-support.ts';
 
@@ -122,10 +123,11 @@ interface ProjectSessions {
 
 async function projectSessions(server: TestServer, org: string, args = '') {
   const { result, statements } = await server.countStatements(() =>
-    server.gql<{ organization: { projects: ProjectSessions[] } }>(PROJECT_SESSIONS(args), { org }),
+    expectData<{ organization: { projects: ProjectSessions[] } }>(server, PROJECT_SESSIONS(args), {
+      org,
+    }),
   );
-  expect(result.errors).toBeUndefined();
-  const projects = (result.data?.organization.projects ?? []).map((p) => ({
+  const projects = result.organization.projects.map((p) => ({
     projectId: p.projectId,
     releases: Object.fromEntries(p.sessions.groups.map((g) => [g.by.release, g.totals])),
   }));
