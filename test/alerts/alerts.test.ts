@@ -1,9 +1,9 @@
 import { afterEach, describe, expect } from 'vitest';
 import { evaluateAlertRules } from '../../src/jobs/alert-evaluator.ts';
 import { deliverDueWebhooks } from '../../src/jobs/webhook-deliverer.ts';
-import { waitFor } from '../auth/access-support.ts';
 import { test } from '../support/fixtures.ts';
 import { expectData } from '../support/gql.ts';
+import { waitFor } from '../support/wait.ts';
 import {
   createAlertOrg,
   createHook,

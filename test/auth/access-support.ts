@@ -134,12 +134,3 @@ export async function createToken(
   expect(data.createApiToken.__typename).toBe('CreateApiTokenSuccess');
   return data.createApiToken;
 }
-
-/** Polls `check` until it returns true; conditions, not sleeps, decide when a test goes on. */
-export async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
