@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect } from 'vitest';
 import { FACT_ENTRY_BYTES, FACT_FLAGS } from '../../src/metrics/user-facts.ts';
 import { EXACT_USERS_LIMIT, SKETCH_RELATIVE_STANDARD_ERROR } from '../../src/metrics/user-set.ts';
-import { post, sessionsEnvelope } from '../support/envelopes.ts';
+import { sendSessions } from '../support/envelopes.ts';
 import { test } from '../support/fixtures.ts';
 import type { TestProject, TestServer } from '../support/server.ts';
 
@@ -87,14 +87,10 @@ async function addUsers(server: TestServer, project: TestProject, n: number, cra
 
 describe('usersExact and usersRelativeStandardError', () => {
   test('small data is exact and says so everywhere', async ({ server, project }) => {
-    const response = await post(
-      server.envelopeUrl(project),
-      sessionsEnvelope([
-        { did: 'u1', status: 'exited' },
-        { did: 'u2', status: 'crashed' },
-      ]),
-    );
-    expect(response.status).toBe(200);
+    await sendSessions(server, project, [
+      { did: 'u1', status: 'exited' },
+      { did: 'u2', status: 'crashed' },
+    ]);
     const data = await read(server, project);
     const health = data.project.release.health;
     expect(health).toMatchObject({
@@ -124,11 +120,7 @@ describe('usersExact and usersRelativeStandardError', () => {
     server,
     project,
   }) => {
-    const response = await post(
-      server.envelopeUrl(project),
-      sessionsEnvelope([{ did: 'first', status: 'exited' }]),
-    );
-    expect(response.status).toBe(200);
+    await sendSessions(server, project, [{ did: 'first', status: 'exited' }]);
     await addUsers(server, project, EXACT_USERS_LIMIT + 1000, 500);
     const n = EXACT_USERS_LIMIT + 1001;
     const data = await read(server, project);
