@@ -80,7 +80,7 @@ export interface SessionsSpec {
 }
 
 /** A value about users: `users…` counts, `…Users` rates, Sentry's two ANR rates, the flags. */
-const isUserField = (name: string) =>
+export const isUserField = (name: string) =>
   /^users|Users$/.test(name) || name === 'anrRate' || name === 'foregroundAnrRate';
 
 const MINUTE = 60;

@@ -2,7 +2,7 @@ import { ZERO_SESSION_COUNTS, ZERO_USER_COUNTS } from '../../health/crash-free.t
 import type { MetricsQuery, MetricsRow } from '../../metrics/session-metrics.queries.ts';
 import type { ReleaseRow } from '../releases/release.queries.ts';
 import type { SessionsRows } from './sessions.queries.ts';
-import type { SessionsSpec } from './sessions-args.ts';
+import { isUserField, type SessionsSpec } from './sessions-args.ts';
 import { type GroupCounts, sortGroups } from './sessions-order.ts';
 
 // A sessions query's groups, from its filters to the page each result returns (spec §5): which
@@ -73,8 +73,24 @@ export function totalsQuery(
     granularity: spec.granularity,
     groupBy:
       split && !spec.groupBy.includes('project') ? ['project', ...spec.groupBy] : spec.groupBy,
-    withoutUsers: !spec.need.users,
+    withoutUsers: !spec.need.users || usersAfterPaging(spec),
   };
+}
+
+/**
+ * Distinct users of a grouping by release are read for the page only (`pageUsersQuery`) unless
+ * the order needs them: exact per-release sets cost what their users cost, for every release.
+ */
+export function usersAfterPaging(spec: SessionsSpec): boolean {
+  return spec.need.users && spec.groupBy.includes('release') && !isUserField(spec.orderBy);
+}
+
+/** The totals statement narrowed to the picked groups, with their users. */
+export function pageUsersQuery(
+  totals: MetricsQuery,
+  picked: readonly SessionsGroup[],
+): MetricsQuery {
+  return { ...narrowed(totals, picked), withoutUsers: false };
 }
 
 /** Every result's groups by key; without a grouping, each result has exactly one (zeros if none). */
@@ -158,8 +174,17 @@ export function seriesQuery(
   totals: MetricsQuery,
   picked: readonly SessionsGroup[],
 ): MetricsQuery {
-  const query: MetricsQuery = { ...totals, intervalSeconds: spec.intervalSeconds };
+  const query: MetricsQuery = {
+    ...totals,
+    intervalSeconds: spec.intervalSeconds,
+    withoutUsers: !spec.need.users,
+  };
   if (spec.need.seriesAdoption) return query;
+  return narrowed(query, picked);
+}
+
+function narrowed(totals: MetricsQuery, picked: readonly SessionsGroup[]): MetricsQuery {
+  const query: MetricsQuery = { ...totals };
   const grouped = new Set(query.groupBy);
   if (grouped.has('project')) query.projectIds = unique(picked.map((g) => g.projectId ?? 0));
   if (grouped.has('release')) query.releaseIds = unique(picked.map((g) => g.releaseId ?? 0));

@@ -1,18 +1,22 @@
 import DataLoader from 'dataloader';
 import type { Database } from '../../db/client.ts';
 import { loaderFamily } from '../../graphql/loader-family.ts';
+import { ZERO_USER_COUNTS } from '../../health/crash-free.ts';
 import { selectReleaseIdsByVersions, selectReleasesByIds } from '../releases/release.queries.ts';
 import { NO_SESSIONS_ROWS, selectSessionsRows } from './sessions.queries.ts';
 import type { SessionsSpec } from './sessions-args.ts';
 import {
   ALL_PROJECTS,
+  groupKeyOf,
   groupTotals,
   pageGroups,
+  pageUsersQuery,
   releaseIdsOf,
   resultKeysOf,
   type SessionsTarget,
   seriesQuery,
   totalsQuery,
+  usersAfterPaging,
 } from './sessions-groups.ts';
 import { type SessionsResultShape, shapeSessionsResults } from './sessions-shape.ts';
 
@@ -30,7 +34,8 @@ export interface OrganizationSessionsKey {
 /**
  * One run of a sessions query: each statement, then the pure step that decides the next. At most
  * one statement for the `releases` filter, one or two for the totals, one for the groups'
- * releases and one or two for the series, whatever the number of groups or releases.
+ * releases, one for the page's users when grouped by release, and one or two for the series,
+ * whatever the number of groups or releases.
  * @returns a result for every key of `resultKeysOf(target)`, data or not.
  */
 async function loadSessions(
@@ -52,6 +57,11 @@ async function loadSessions(
   );
   const pages = pageGroups(spec, groups, releases);
   const picked = [...pages.values()].flatMap((p) => p.groups);
+  if (query && usersAfterPaging(spec) && picked.length > 0) {
+    const users = await selectSessionsRows(db, pageUsersQuery(query, picked), false);
+    const byKey = new Map(users.rows.map((r) => [groupKeyOf(r), r.users]));
+    for (const group of picked) group.users = byKey.get(group.key) ?? ZERO_USER_COUNTS;
+  }
   // The series is read only for the picked groups (all of them when adoption needs every one).
   const series =
     query && spec.need.series && totals.rows.length > 0 && picked.length > 0
