@@ -1,5 +1,7 @@
+import { publishDataChange } from '../cache/data-changes.ts';
 import type { Database } from '../db/client.ts';
 import { MAX_SESSION_AGE_SECONDS } from '../ingest/session.item.ts';
+import { startRoundJob } from './job-round.ts';
 
 // What Vigil forgets, and when: session states and aggregate receipts once no update for them can
 // be accepted any more (5 days after start, spec §2.4, plus a day of margin), metrics and ingest
@@ -25,4 +27,15 @@ export async function pruneExpired(db: Database, now: Date): Promise<void> {
       metricCutoff,
     );
   }
+  // Numbers of ranges that reach back 90 days lose their oldest buckets.
+  await publishDataChange(db, { all: true });
+}
+
+/** Prunes once per round of `everyMs` across every process on the database (job-round.ts). */
+export function startPruner(
+  db: Database,
+  options: { everyMs?: number; clock?: () => Date; onError: (error: unknown) => void },
+) {
+  const { everyMs = 3_600_000, clock, onError } = options;
+  return startRoundJob(db, 'prune', (now) => pruneExpired(db, now), { everyMs, clock, onError });
 }
