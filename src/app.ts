@@ -51,6 +51,7 @@ export function createApp({
     db,
     clock,
     onError: (err) => log.warn({ err }, 'a data change could not be told to other processes'),
+    maxResponses: config.responseCacheEntries,
   });
   const onUsageError = (err: unknown) => log.warn({ err }, 'lastUsedAt could not be written');
   const tokenUsage = createUsageRecorder(

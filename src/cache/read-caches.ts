@@ -10,6 +10,7 @@ import {
 } from './data-changes.ts';
 import { createResponseStore } from './response-store.ts';
 import { useConditionalGet } from './use-conditional-get.ts';
+import { useMutationChanges } from './use-mutation-changes.ts';
 import { useVigilResponseCache } from './use-response-cache.ts';
 
 // Every cache that outlives a request, in one place, and what drops their entries: a data change
@@ -19,13 +20,13 @@ export interface ReadCachesOptions {
   db: Database;
   clock: () => Date;
   onError: (error: unknown) => void;
-  /** Cached answers per process. @default 1000 */
+  /** Cached answers per process; 0 turns the response cache off. @default 1000 */
   maxResponses?: number;
 }
 
-export function createReadCaches({ db, clock, onError, maxResponses }: ReadCachesOptions) {
+export function createReadCaches({ db, clock, onError, maxResponses = 1000 }: ReadCachesOptions) {
   const shared: SharedCaches = createReleaseHealthCaches();
-  const responses = createResponseStore({ max: maxResponses });
+  const responses = createResponseStore({ max: Math.max(1, maxResponses) });
   onDataChange(db, (change) => {
     responses.apply(change);
     dropProjectDays(shared, change);
@@ -48,8 +49,9 @@ export function createReadCaches({ db, clock, onError, maxResponses }: ReadCache
     now,
     /** After the response cache's place in the plugin list: authentication must come first. */
     plugins: [
+      useMutationChanges(db, onError),
       useConditionalGet(),
-      useVigilResponseCache({ db, store: responses, now, onError }),
+      ...(maxResponses > 0 ? [useVigilResponseCache({ db, store: responses, now })] : []),
     ] as Plugin[],
     /** Tells every process's caches that a project's data changed; call after the commit. */
     changed(change: DataChange): void {

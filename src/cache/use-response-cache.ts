@@ -1,11 +1,9 @@
 import { createHash } from 'node:crypto';
 import { useResponseCache } from '@graphql-yoga/plugin-response-cache';
-import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { rateLimitKey } from '../auth/principal.ts';
 import { authenticatedPrincipal } from '../auth/use-bearer-auth.ts';
 import type { Database } from '../db/client.ts';
-import { publishDataChange } from './data-changes.ts';
 import { type ResponseStore, scopePrefix } from './response-store.ts';
 
 // Repeated queries over unchanged data are answered from memory, without a statement: The Guild's
@@ -21,11 +19,10 @@ export interface ResponseCacheOptions {
   store: ResponseStore;
   /** The request's "now": the same instant its context uses, so key and answer agree. */
   now: (request: Request) => Date;
-  onError: (error: unknown) => void;
 }
 
-/** Caches query answers per token; a mutation drops every process's cache once it has run. */
-export function useVigilResponseCache({ db, store, now, onError }: ResponseCacheOptions): Plugin {
+/** Caches query answers per token (what drops them: response-store.ts). */
+export function useVigilResponseCache({ db, store, now }: ResponseCacheOptions): Plugin {
   const minuteOf = (request: Request) => Math.floor(now(request).getTime() / MINUTE_MS);
   return {
     onPluginInit({ addPlugin }) {
@@ -66,13 +63,6 @@ export function useVigilResponseCache({ db, store, now, onError }: ResponseCache
           includeExtensionMetadata: false,
         }),
       );
-    },
-    onExecute({ args }) {
-      if (getOperationAST(args.document, args.operationName)?.operation !== 'mutation') return;
-      return {
-        // Simplest rule that is exact: whatever a mutation changed, every cached answer goes.
-        onExecuteDone: () => void publishDataChange(db, { all: true }, onError),
-      };
     },
   };
 }
