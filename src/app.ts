@@ -177,6 +177,7 @@ export function createApp({
       tokenUsage.stop();
       keyUsage.stop();
       await Promise.all([tokenUsage.flush(), keyUsage.flush()]);
+      caches.close();
     },
   };
 }

@@ -13,8 +13,10 @@ import { useConditionalGet } from './use-conditional-get.ts';
 import { useMutationChanges } from './use-mutation-changes.ts';
 import { useVigilResponseCache } from './use-response-cache.ts';
 
-// Every cache that outlives a request, in one place, and what drops their entries: a data change
-// from this process or any other on the database (data-changes.ts).
+// The caches of reads that outlive a request (answers, and the project side of adoption), and what
+// drops their entries: a data change from this process or any other on the database
+// (data-changes.ts). Token and key answers have their own channels (src/auth/tokens.ts,
+// src/ingest/project-key.ts); release and environment ids never change (src/ingest/dimensions.ts).
 
 export interface ReadCachesOptions {
   db: Database;
@@ -27,7 +29,7 @@ export interface ReadCachesOptions {
 export function createReadCaches({ db, clock, onError, maxResponses = 1000 }: ReadCachesOptions) {
   const shared: SharedCaches = createReleaseHealthCaches();
   const responses = createResponseStore({ max: Math.max(1, maxResponses) });
-  onDataChange(db, (change) => {
+  const unsubscribe = onDataChange(db, (change) => {
     responses.apply(change);
     dropProjectDays(shared, change);
   });
@@ -57,6 +59,8 @@ export function createReadCaches({ db, clock, onError, maxResponses = 1000 }: Re
     changed(change: DataChange): void {
       void publishDataChange(db, change, onError);
     },
+    /** Stops listening for changes (the app closes). */
+    close: unsubscribe,
     /** The same for projects whose organizations are not at hand (one query finds them). */
     projectsChanged(projectIds: number[]): void {
       publishProjectsChanged(db, projectIds).catch(onError);
