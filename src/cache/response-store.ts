@@ -1,4 +1,5 @@
 import { type Cache, createInMemoryCache } from '@graphql-yoga/plugin-response-cache';
+import type { ExecutionResult } from 'graphql';
 import type { DataChange } from './data-changes.ts';
 
 // Where cached GraphQL answers live, and the rule that drops them. An entry is keyed by token,
@@ -13,6 +14,8 @@ import type { DataChange } from './data-changes.ts';
 // - anything at all (a mutation, pruning, a lost LISTEN connection).
 // An answer whose reads began before a change it is subject to is not stored at all: those reads
 // may predate the commit, and storing them after the drop would keep them.
+// Requests for a key that is being computed wait for that computation instead of running the same
+// statements again (many readers after a drop); if its answer is not stored, they compute their own.
 
 const ADMIN = 'vigil:admin';
 const orgEntity = (id: number) => `vigil:org:${id}`;
@@ -45,6 +48,18 @@ export function createResponseStore({ max = 1000 }: ResponseStoreOptions = {}) {
   const organizationAt = new Map<number, number>();
   const typeAt = new Map<string, number>();
   const startedAt = new Map<string, number>();
+  type Waiter = (result: ExecutionResult | null) => void;
+  const running = new Map<string, { owner: Request; waiters: Waiter[] }>();
+  const leaderOf = new WeakMap<Request, string>();
+  // Set by `begin` for the `get` that the plugin makes next for the same request.
+  let follow: string | null = null;
+
+  function settle(key: string, result: ExecutionResult | null): void {
+    const computation = running.get(key);
+    if (!computation) return;
+    running.delete(key);
+    for (const waiter of computation.waiters) waiter(result);
+  }
 
   function stale(key: string, typenames: Iterable<string>): boolean {
     const since = startedAt.get(key);
@@ -60,13 +75,26 @@ export function createResponseStore({ max = 1000 }: ResponseStoreOptions = {}) {
   }
 
   const cache: Cache = {
-    get: (key) => entries.get(key),
+    get(key) {
+      const computation = follow === key ? running.get(key) : undefined;
+      follow = null;
+      if (!computation) return entries.get(key);
+      return new Promise<ExecutionResult | null>((resolve) => {
+        computation.waiters.push(resolve);
+        // A computation that neither stores nor finishes must not hold anyone for long.
+        setTimeout(() => resolve(null), 30_000).unref();
+      });
+    },
     set(key, result, collected, ttl) {
       const list = [...collected];
-      if (stale(key, new Set(list.map((e) => e.typename)))) return;
+      if (stale(key, new Set(list.map((e) => e.typename)))) {
+        settle(key, null);
+        return;
+      }
       const scope = scopeOf(key) as KeyScope;
       const tag = scope === 'admin' ? ADMIN : orgEntity(scope.organizationId);
-      return entries.set(key, result, [...list, { typename: tag }], ttl);
+      entries.set(key, result, [...list, { typename: tag }], ttl);
+      settle(key, result);
     },
     invalidate: (entities) => entries.invalidate(entities),
   };
@@ -74,12 +102,28 @@ export function createResponseStore({ max = 1000 }: ResponseStoreOptions = {}) {
   return {
     /** The cache the response-cache plugin reads and writes. */
     cache,
-    /** Notes that an answer for `key` is about to be computed (before its first read). */
-    begin(key: string): void {
-      // A key computed by several requests at once keeps the oldest start: the safe one.
-      if (startedAt.has(key)) return;
+    /**
+     * Called with each request's key before the plugin looks it up: a miss makes the request the
+     * key's computation (its reads begin now), or a follower of the one already running.
+     */
+    begin(key: string, request: Request): void {
+      follow = null;
+      if (entries.get(key)) return;
+      if (running.has(key)) {
+        follow = key;
+        return;
+      }
+      running.set(key, { owner: request, waiters: [] });
+      leaderOf.set(request, key);
       if (startedAt.size >= 10 * max) startedAt.clear();
       startedAt.set(key, seq);
+    },
+    /** Called when a request's answer is sent: followers of an answer that was not stored go on. */
+    finish(request: Request): void {
+      const key = leaderOf.get(request);
+      if (key === undefined || running.get(key)?.owner !== request) return;
+      startedAt.delete(key);
+      settle(key, null);
     },
     /** Drops what `change` makes stale. */
     apply(change: DataChange): void {

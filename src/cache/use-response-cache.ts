@@ -24,17 +24,22 @@ export interface ResponseCacheOptions {
 /** Caches query answers per token (what drops them: response-store.ts). */
 export function useVigilResponseCache({ db, store, now }: ResponseCacheOptions): Plugin {
   const minuteOf = (request: Request) => Math.floor(now(request).getTime() / MINUTE_MS);
+  // Before authentication (onRequest) nothing is served, so If-None-Match alone never answers;
+  // without notifications nothing is trusted; an instant on a minute boundary is left out, as
+  // half-open windows count it with either side.
+  const cacheable = (request: Request) =>
+    authenticatedPrincipal(request) !== undefined &&
+    db.notifications.live &&
+    now(request).getTime() % MINUTE_MS !== 0;
   return {
+    onResponse({ request }) {
+      store.finish(request);
+    },
     onPluginInit({ addPlugin }) {
       addPlugin(
         useResponseCache({
           cache: store.cache,
-          // Before authentication (onRequest) nothing is served, so If-None-Match alone never
-          // answers; an instant on a minute boundary is left out, as windows treat it as either.
-          enabled: (request) =>
-            authenticatedPrincipal(request) !== undefined &&
-            db.notifications.live &&
-            now(request).getTime() % MINUTE_MS !== 0,
+          enabled: cacheable,
           session: (request) => {
             const principal = authenticatedPrincipal(request);
             return principal ? rateLimitKey(principal) : null;
@@ -51,7 +56,7 @@ export function useVigilResponseCache({ db, store, now }: ResponseCacheOptions):
               .update(JSON.stringify(variableValues ?? {}))
               .digest('base64url');
             const key = `${scopePrefix(scope)}/${rateLimitKey(principal)}/${minuteOf(request)}/${digest}`;
-            store.begin(key);
+            if (cacheable(request)) store.begin(key, request);
             return key;
           },
           // Entries end with their minute; the store drops them earlier when data changes.

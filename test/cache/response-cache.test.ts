@@ -66,6 +66,25 @@ describe('response cache', () => {
     });
   });
 
+  test('requests that arrive together for one answer compute it once', async () => {
+    const alone = await server.createProject();
+    await sendSession(server.envelopeUrl(alone), time.at());
+    const once = (await cachedHealth(variablesOf(alone))).statements.length;
+    const project = await server.createProject();
+    await sendSession(server.envelopeUrl(project), time.at());
+    const { result, statements } = await server.countStatements(() =>
+      Promise.all(
+        Array.from({ length: 8 }, () =>
+          server.gql<ReleaseHealthData>(RELEASE_HEALTH, variablesOf(project)),
+        ),
+      ),
+    );
+    expect(statements).toHaveLength(once);
+    for (const answer of result) {
+      expect(healthOf(answer)).toEqual({ sessions: 1, sessionsAdoption: 100 });
+    }
+  });
+
   test('one organization never gets another’s cached answer to the same query text', async () => {
     const a = await createOrganization(server, 'cache-a');
     const b = await createOrganization(server, 'cache-b');
