@@ -64,19 +64,6 @@ export const ZERO_USER_COUNTS: Readonly<UserCounts> = Object.freeze({
   anrForeground: 0,
 });
 
-/** Sessions are counted once, in the bucket of their `started` time, so groups add up. */
-export function addSessionCounts(a: SessionCounts, b: SessionCounts): SessionCounts {
-  return {
-    sessions: a.sessions + b.sessions,
-    erroredAll: a.erroredAll + b.erroredAll,
-    crashed: a.crashed + b.crashed,
-    abnormal: a.abnormal + b.abnormal,
-    unhandled: a.unhandled + b.unhandled,
-    anr: a.anr + b.anr,
-    anrForeground: a.anrForeground + b.anrForeground,
-  };
-}
-
 // shared/spec/release-health.md §4: Sentry's floors at 0, which absorb updates whose init was lost.
 export function sessionBreakdown(c: SessionCounts): StatusBreakdown {
   return {

@@ -37,12 +37,6 @@ export function isStatsPeriod(text: string): text is StatsPeriod {
   return Object.hasOwn(STATS_PERIODS, text);
 }
 
-/** Start of a stats period ending at `now`: `now − rollup × buckets`. */
-export function statsPeriodStart(period: StatsPeriod, now: Date): Date {
-  const { rollupSeconds, buckets } = STATS_PERIODS[period];
-  return new Date(now.getTime() - rollupSeconds * buckets * SECOND_MS);
-}
-
 const UNIT_SECONDS: Readonly<Record<string, number>> = {
   '': 1,
   s: 1,
@@ -118,23 +112,4 @@ export function tooManyIntervals(start: Date, end: Date, intervalSeconds: number
     'Your interval and date range would create too many results. ' +
     'Use a larger interval, or a smaller date range.'
   );
-}
-
-/** Most groups one page may hold so that groups × intervals stays within MAX_POINTS (≥ 1). */
-export function maxGroupsPerPage(intervalCount: number): number {
-  return Math.max(1, Math.floor(MAX_POINTS / Math.max(1, intervalCount)));
-}
-
-/** Index of the interval holding `time` in a series of `intervalCount`, or null outside it. */
-export function bucketIndex(
-  time: Date,
-  seriesStart: Date,
-  intervalSeconds: number,
-  intervalCount: number,
-): number | null {
-  assertPositiveInterval(intervalSeconds);
-  const index = Math.floor(
-    (time.getTime() - seriesStart.getTime()) / (intervalSeconds * SECOND_MS),
-  );
-  return index >= 0 && index < intervalCount ? index : null;
 }

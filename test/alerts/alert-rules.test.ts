@@ -1,8 +1,9 @@
 import { describe, expect } from 'vitest';
 import { updateAdoptionStages } from '../../src/jobs/adoption-monitor.ts';
 import { evaluateAlertRules } from '../../src/jobs/alert-evaluator.ts';
-import { createToken, expectData } from '../auth/access-support.ts';
+import { createToken } from '../auth/access-support.ts';
 import { test } from '../support/fixtures.ts';
+import { expectData } from '../support/gql.ts';
 import {
   CREATE_ALERT_RULE,
   CREATE_WEBHOOK,

@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'vitest';
 import { buildDsn } from '../../src/modules/projects/dsn.ts';
 import { verifySignature } from '../../src/modules/webhooks/webhook-signature.ts';
-import { createOrganization, expectData } from '../auth/access-support.ts';
+import { createOrganization } from '../auth/access-support.ts';
+import { expectData } from '../support/gql.ts';
 import { captureEndedSession, createSdkClient, type SessionEnd } from '../support/sentry.ts';
 import { ADMIN_TOKEN, type TestServer } from '../support/server.ts';
 

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect } from 'vitest';
 import { evaluateAlertRules } from '../../src/jobs/alert-evaluator.ts';
 import { deliverDueWebhooks } from '../../src/jobs/webhook-deliverer.ts';
-import { waitFor } from '../auth/access-support.ts';
 import { test } from '../support/fixtures.ts';
+import { expectData } from '../support/gql.ts';
+import { waitFor } from '../support/wait.ts';
 import {
   createAlertOrg,
   createHook,
@@ -203,5 +204,41 @@ describe('alert rules, incidents and webhooks', { timeout: 120_000 }, () => {
     expect(expectSigned(receiver.received[0] as never, hook.secret)).toMatchObject({
       type: 'webhook.test',
     });
+  });
+
+  test('deliveries(first:) gives each webhook its own newest deliveries, in one statement', async ({
+    server,
+  }) => {
+    const org = await createAlertOrg(server);
+    const receiver = await startReceiver();
+    receivers.push(receiver);
+    const hooks = [
+      await createHook(server, org, receiver.url),
+      await createHook(server, org, receiver.url),
+    ];
+    const TEST = `mutation ($id: ID!) { testWebhook(input: { id: $id }) { __typename } }`;
+    // Three deliveries for the first webhook, one for the second.
+    for (const id of [hooks[0]?.id, hooks[0]?.id, hooks[0]?.id, hooks[1]?.id]) {
+      await expectData(server, TEST, { id });
+    }
+    const DELIVERIES = `query ($slug: String!) {
+      organization(slug: $slug) { webhooks { id deliveries(first: 2) { deliveryId } } }
+    }`;
+    const { result, statements } = await server.countStatements(() =>
+      expectData<{
+        organization: {
+          webhooks: Array<{ id: string; deliveries: Array<{ deliveryId: string }> }>;
+        };
+      }>(server, DELIVERIES, { slug: org.slug }),
+    );
+    const byHook = new Map(result.organization.webhooks.map((w) => [w.id, w.deliveries]));
+    expect(byHook.get(hooks[0]?.id ?? '')).toHaveLength(2);
+    expect(byHook.get(hooks[1]?.id ?? '')).toHaveLength(1);
+    // The newest first: the receiver got them in order, so the last two ids of the first webhook.
+    const sent = receiver.received.map((r) => r.headers['vigil-delivery']);
+    expect(byHook.get(hooks[0]?.id ?? '')?.map((d) => d.deliveryId)).toEqual([sent[2], sent[1]]);
+    expect(statements.filter((sql) => sql.includes('selectDeliveriesByWebhookIds'))).toHaveLength(
+      1,
+    );
   });
 });

@@ -7,10 +7,10 @@ import { type Database, openDatabase } from '../../src/db/client.ts';
 import { evaluateAlertRules } from '../../src/jobs/alert-evaluator.ts';
 import { deliverDueWebhooks } from '../../src/jobs/webhook-deliverer.ts';
 import { createLogger } from '../../src/log.ts';
-import { waitFor } from '../auth/access-support.ts';
 import { testDatabaseKind } from '../support/database.ts';
 import { test } from '../support/fixtures.ts';
 import { ADMIN_TOKEN } from '../support/server.ts';
+import { waitFor } from '../support/wait.ts';
 import {
   createAlertOrg,
   createHook,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { schema } from '../../src/graphql/schema.ts';
+import { expectData } from '../support/gql.ts';
 import { ADMIN_TOKEN, startTestServer, type TestServer } from '../support/server.ts';
 import {
   API_TOKENS,
@@ -11,7 +12,6 @@ import {
   createOrganization,
   createToken,
   DEACTIVATE_PROJECT_KEY,
-  expectData,
   type Organization,
   REVOKE_API_TOKEN,
   ROTATE_PROJECT_KEY,

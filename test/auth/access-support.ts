@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
-import { ADMIN_TOKEN, type GraphQLResult, type TestServer } from '../support/server.ts';
+import { expectData } from '../support/gql.ts';
+import { ADMIN_TOKEN, type TestServer } from '../support/server.ts';
 
 // GraphQL documents and set-up shared by the access tests: organizations, tokens and keys are
 // created through the API itself, as an integration would.
@@ -81,21 +82,6 @@ export const API_TOKENS = /* GraphQL */ `
     organization(slug: $slug) { apiTokens { id name scopes revokedAt lastUsedAt } }
   }`;
 
-type Data = Record<string, unknown>;
-
-/** Runs `query`, failing with the whole response when it has errors or no data. */
-export async function expectData<T = Data>(
-  server: TestServer,
-  query: string,
-  variables?: Data,
-  token: string | null = ADMIN_TOKEN,
-): Promise<T> {
-  const result: GraphQLResult<T> = await server.gql<T>(query, variables, { token });
-  expect(result.errors, `${query}\n${JSON.stringify(result)}`).toBeUndefined();
-  expect(result.data).toBeDefined();
-  return result.data as T;
-}
-
 export interface Organization {
   id: string;
   slug: string;
@@ -143,17 +129,8 @@ export async function createToken(
         expiresAt: options.expiresAt,
       },
     },
-    options.by ?? ADMIN_TOKEN,
+    { token: options.by ?? ADMIN_TOKEN },
   );
   expect(data.createApiToken.__typename).toBe('CreateApiTokenSuccess');
   return data.createApiToken;
-}
-
-/** Polls `check` until it returns true; conditions, not sleeps, decide when a test goes on. */
-export async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }

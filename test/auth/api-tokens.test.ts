@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { isOrgToken } from '../../src/auth/token-format.ts';
+import { expectData } from '../support/gql.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import {
   API_TOKENS,
   CREATE_API_TOKEN,
   createOrganization,
   createToken,
-  expectData,
   type Organization,
   REVOKE_API_TOKEN,
 } from './access-support.ts';
@@ -116,7 +116,7 @@ describe('bad input gets a clear error and changes nothing', () => {
       server,
       REVOKE_API_TOKEN,
       { input: { id: ofBolt.apiToken.id } },
-      adminOfAcme.token,
+      { token: adminOfAcme.token },
     );
     expect(data.revokeApiToken.__typename).toBe('ForbiddenError');
     expect(await tokensOf(bolt.slug)).toEqual(before);
@@ -136,7 +136,7 @@ describe('bad input gets a clear error and changes nothing', () => {
       server,
       REVOKE_API_TOKEN,
       { input },
-      adminOfAcme.token,
+      { token: adminOfAcme.token },
     );
     expect(asToken.revokeApiToken.__typename).toBe('ForbiddenError');
   });
@@ -161,7 +161,7 @@ describe('revocation', () => {
       server,
       REVOKE_API_TOKEN,
       { input: { id: apiToken.id } },
-      token,
+      { token },
     );
     expect(data.revokeApiToken.__typename).toBe('RevokeApiTokenSuccess');
     expect((await server.gql(ORGS, {}, { token })).status).toBe(401);

@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { sessionsEnvelope } from '../support/envelopes.ts';
-import { postEnvelope } from '../support/sentry.ts';
+import { postEnvelope, sessionsEnvelope } from '../support/envelopes.ts';
+import { expectData } from '../support/gql.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import {
   CREATE_PROJECT_KEY,
   createOrganization,
   DEACTIVATE_PROJECT_KEY,
-  expectData,
   type Organization,
   ROTATE_PROJECT_KEY,
 } from './access-support.ts';

@@ -6,17 +6,16 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { LISTENER_NAME } from '../../src/db/notify.ts';
 import { testDatabaseKind } from '../support/database.ts';
-import { sessionsEnvelope } from '../support/envelopes.ts';
-import { postEnvelope } from '../support/sentry.ts';
+import { postEnvelope, sessionsEnvelope } from '../support/envelopes.ts';
+import { expectData } from '../support/gql.ts';
 import { ADMIN_TOKEN, startTestServer, type TestServer } from '../support/server.ts';
+import { waitFor } from '../support/wait.ts';
 import {
   createOrganization,
   createToken,
   DEACTIVATE_PROJECT_KEY,
-  expectData,
   type Organization,
   REVOKE_API_TOKEN,
-  waitFor,
 } from './access-support.ts';
 
 // Revocation reaches a second Vigil process on the same PostgreSQL database: this test's server

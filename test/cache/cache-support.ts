@@ -1,6 +1,5 @@
 import { expect } from 'vitest';
-import { sessionsEnvelope } from '../support/envelopes.ts';
-import { postEnvelope } from '../support/sentry.ts';
+import { postEnvelope, sessionsEnvelope } from '../support/envelopes.ts';
 import type { GraphQLResult, TestProject } from '../support/server.ts';
 
 // Shared by the cache tests: a clock held still in the middle of a minute (cached answers live

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { dashboardDocument } from '../../src/modules/sessions/dashboards.ts';
+import { loadDashboards } from '../../src/modules/sessions/dashboards.ts';
 import { createOrganization, createToken } from '../auth/access-support.ts';
 import { ADMIN_TOKEN, startTestServer, type TestServer } from '../support/server.ts';
 import { frozenClock, sendSession } from './cache-support.ts';
@@ -18,7 +18,9 @@ afterAll(async () => {
   await server?.close();
 });
 
-const SESSION_COUNTS = dashboardDocument('session-counts');
+const SESSION_COUNTS = loadDashboards().find((d) => d.name === 'session-counts') as {
+  sha256: string;
+};
 
 function dashboardUrl(variables: Record<string, unknown>): string {
   const params = new URLSearchParams({

@@ -4,8 +4,8 @@ import {
   CREATE_ORGANIZATION,
   createOrganization,
   createToken,
-  expectData,
 } from '../auth/access-support.ts';
+import { expectData } from '../support/gql.ts';
 import { ADMIN_TOKEN, startTestServer, type TestServer } from '../support/server.ts';
 import {
   frozenClock,
@@ -92,7 +92,7 @@ describe('response cache', () => {
     const tokenB = (await createToken(server, b.slug, ['ORG_READ'])).token;
     const query = '{ organizations { slug } }';
     const read = (token: string) =>
-      server.countStatements(() => expectData(server, query, undefined, token));
+      server.countStatements(() => expectData(server, query, undefined, { token }));
     expect((await read(tokenA)).result).toEqual({ organizations: [{ slug: 'cache-a' }] });
     const again = await read(tokenA);
     expect(again.statements).toEqual([]);
@@ -110,9 +110,10 @@ describe('response cache', () => {
     const expiresAt = new Date(time.at().getTime() + 20_000).toISOString();
     const { token } = await createToken(server, org.slug, ['ORG_READ'], { expiresAt });
     const query = '{ organizations { slug } }';
-    await expectData(server, query, undefined, token);
+    await expectData(server, query, undefined, { token });
     expect(
-      (await server.countStatements(() => expectData(server, query, undefined, token))).statements,
+      (await server.countStatements(() => expectData(server, query, undefined, { token })))
+        .statements,
     ).toEqual([]);
     time.advance(30_000);
     const expired = await server.gql(query, undefined, { token });
@@ -144,7 +145,7 @@ describe('response cache', () => {
     const read = () => expectData<Tokens>(server, API_TOKENS, { slug: org.slug });
     await server.flushUsage();
     expect((await read()).organization.apiTokens[0]?.lastUsedAt).toBeNull();
-    await expectData(server, '{ organizations { slug } }', undefined, token);
+    await expectData(server, '{ organizations { slug } }', undefined, { token });
     await server.flushUsage();
     expect((await read()).organization.apiTokens[0]?.lastUsedAt).toBe(time.at().toISOString());
   });

@@ -5,7 +5,6 @@ import { createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { type Database, openDatabase } from '../../src/db/client.ts';
 import { createLogger } from '../../src/log.ts';
-import { waitFor } from '../auth/access-support.ts';
 import { testDatabaseKind } from '../support/database.ts';
 import {
   ADMIN_TOKEN,
@@ -13,6 +12,7 @@ import {
   startTestServer,
   type TestServer,
 } from '../support/server.ts';
+import { waitFor } from '../support/wait.ts';
 import {
   frozenClock,
   healthOf,

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { waitFor } from '../auth/access-support.ts';
 import { testDatabaseKind } from '../support/database.ts';
 import {
   ADMIN_TOKEN,
@@ -8,6 +7,7 @@ import {
   type TestServer,
 } from '../support/server.ts';
 import { killStartedVigils, startVigil, type VigilProcess } from '../support/vigil-process.ts';
+import { waitFor } from '../support/wait.ts';
 import {
   healthOf,
   RELEASE_HEALTH,

@@ -12,10 +12,10 @@ import { loadConfig } from '../../src/config.ts';
 import { openDatabase } from '../../src/db/client.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { createLogger } from '../../src/log.ts';
-import { buildEnvelope, sessionItem } from '../ingest/hand-built.ts';
+import { sessionItem } from '../ingest/hand-built.ts';
 import { createTestDatabase, testDatabaseKind } from '../support/database.ts';
+import { buildEnvelope, postEnvelope } from '../support/envelopes.ts';
 import { POSTGRES_ADMIN_URL } from '../support/postgres.ts';
-import { postEnvelope } from '../support/sentry.ts';
 
 // A 200 means on stable storage: PGlite's commit fsyncs its WAL before Vigil answers, and on
 // PostgreSQL every session of the pool waits for the WAL flush at commit.

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/client.ts';
-import { waitFor } from '../auth/access-support.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { waitFor } from '../support/wait.ts';
 
 // db.notifications: publish/subscribe between everything on one database (src/db/notify.ts).
 

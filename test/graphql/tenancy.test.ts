@@ -1,5 +1,6 @@
 import { describe, expect } from 'vitest';
 import { test } from '../support/fixtures.ts';
+import { expectData } from '../support/gql.ts';
 
 const CREATE_ORG = /* GraphQL */ `
   mutation ($input: CreateOrganizationInput!) {
@@ -74,11 +75,11 @@ describe('organizations and projects', () => {
   });
 
   test('an unknown slug or id reads as null, not as an error', async ({ server }) => {
-    const result = await server.gql(
+    const data = await expectData(
+      server,
       `{ organization(slug: "nope") { slug } project(organizationSlug: "default", slug: "nope") { slug } node(id: "UHJvamVjdDo5OTk5OTk=") { id } }`,
     );
-    expect(result.errors).toBeUndefined();
-    expect(result.data).toEqual({ organization: null, project: null, node: null });
+    expect(data).toEqual({ organization: null, project: null, node: null });
   });
 
   test.for([

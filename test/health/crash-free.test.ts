@@ -1,6 +1,5 @@
 import { describe, expect, test } from 'vitest';
 import {
-  addSessionCounts,
   crashFreeFraction,
   crashFreePercent,
   percent,
@@ -186,26 +185,5 @@ describe('rates', () => {
   test('is not clamped when crashes outnumber started sessions', () => {
     expect(crashFreePercent(2, 3)).toBe(-50);
     expect(crashFreeFraction(2, 3)).toBeCloseTo(-0.5);
-  });
-});
-
-describe('addSessionCounts', () => {
-  test('adds every counter field by field', () => {
-    const a = sessions({ sessions: 4, erroredAll: 3, crashed: 1, abnormal: 1 });
-    const b = sessions({ sessions: 15, erroredAll: 5, crashed: 2, unhandled: 1 });
-    expect(addSessionCounts(a, b)).toEqual({
-      sessions: 19,
-      erroredAll: 8,
-      crashed: 3,
-      abnormal: 1,
-      unhandled: 1,
-      anr: 0,
-      anrForeground: 0,
-    });
-  });
-
-  test('treats the zero counts as the identity', () => {
-    const a = sessions({ sessions: 2, erroredAll: 1, crashed: 1 });
-    expect(addSessionCounts(ZERO_SESSION_COUNTS, a)).toEqual(a);
   });
 });

@@ -1,20 +1,21 @@
 import { describe, expect, test } from 'vitest';
+import { resolveRange } from '../../src/graphql/time-range.ts';
 import {
-  bucketIndex,
   floorTo,
   isStatsPeriod,
   MAX_INTERVALS,
-  maxGroupsPerPage,
   parseDuration,
   STATS_PERIODS,
   type StatsPeriod,
-  statsPeriodStart,
   toIntervals,
   tooManyIntervals,
   validateInterval,
 } from '../../src/health/time-window.ts';
+import { resolveSessionsSpec } from '../../src/modules/sessions/sessions-args.ts';
 
 const at = (iso: string) => new Date(iso);
+/** Where the API starts a stats period ending at `now` (the field arguments' own rule). */
+const periodStart = (period: StatsPeriod, now: Date) => resolveRange({ period }, now).start;
 const isoList = (dates: Date[]) => dates.map((d) => d.toISOString());
 const HOUR = 3600;
 const DAY = 86_400;
@@ -33,7 +34,7 @@ describe('stats periods (sentry-reference.md §3.4.3)', () => {
   ])('%s has %i-second buckets, %i of them, ending now', (period, rollup, buckets) => {
     const now = at('2024-05-10T12:27:28.303Z');
     expect(STATS_PERIODS[period]).toEqual({ rollupSeconds: rollup, buckets });
-    expect(now.getTime() - statsPeriodStart(period, now).getTime()).toBe(rollup * buckets * 1000);
+    expect(now.getTime() - periodStart(period, now).getTime()).toBe(rollup * buckets * 1000);
   });
 
   test.each([
@@ -109,14 +110,14 @@ describe('toIntervals (sentry-reference.md §5.3 step 3, fixture D)', () => {
   const later = at('2024-05-10T12:37:28.303Z');
 
   test('D-1: 1d period at 1d interval spans two whole days', () => {
-    const r = toIntervals(statsPeriodStart('1d', mock), mock, DAY);
+    const r = toIntervals(periodStart('1d', mock), mock, DAY);
     expect(r.start).toEqual(at('2024-05-09T00:00:00Z'));
     expect(r.end).toEqual(at('2024-05-11T00:00:00Z'));
     expect(isoList(r.intervals)).toEqual(['2024-05-09T00:00:00.000Z', '2024-05-10T00:00:00.000Z']);
   });
 
   test('D-2: 1d period at 6h interval gives five intervals ending 18:00', () => {
-    const r = toIntervals(statsPeriodStart('1d', mock), mock, 6 * HOUR);
+    const r = toIntervals(periodStart('1d', mock), mock, 6 * HOUR);
     expect(isoList(r.intervals)).toEqual([
       '2024-05-09T12:00:00.000Z',
       '2024-05-09T18:00:00.000Z',
@@ -173,11 +174,11 @@ describe('interval and group limits', () => {
     { name: '90d at 1h (D-22: the default period with 1h)', period: '90d', interval: HOUR },
     { name: '90d at 10s', period: '90d', interval: 10 },
   ] as const)('refuses $name', ({ period, interval }) => {
-    expect(tooManyIntervals(statsPeriodStart(period, now), now, interval)).toBe(tooMany);
+    expect(tooManyIntervals(periodStart(period, now), now, interval)).toBe(tooMany);
   });
 
   test('accepts 90d at 1d', () => {
-    expect(tooManyIntervals(statsPeriodStart('90d', now), now, DAY)).toBeNull();
+    expect(tooManyIntervals(periodStart('90d', now), now, DAY)).toBeNull();
   });
 
   test('allows exactly MAX_INTERVALS intervals and refuses one more', () => {
@@ -191,14 +192,26 @@ describe('interval and group limits', () => {
     [1, 10_000],
     [24, 416],
     [1000, 10],
-    [20_000, 1],
-    [0, 10_000],
-  ])('with %i intervals a page holds at most %i groups', (intervals, groups) => {
-    expect(maxGroupsPerPage(intervals)).toBe(groups);
+  ])(
+    'with %i intervals of series selected, a page holds at most %i groups by default',
+    (intervals, groups) => {
+      const start = at('2024-05-10T00:00:00Z');
+      const end = new Date(start.getTime() + intervals * HOUR * 1000);
+      const selection = { totals: new Set(['sessions']), series: new Set(['sessions']) };
+      const spec = resolveSessionsSpec({ start, end, interval: '1h' }, selection, now);
+      expect(spec.intervals).toHaveLength(intervals);
+      expect(spec.limit).toBe(groups);
+    },
+  );
+
+  test('without a series selected, intervals do not count: 10 000 groups', () => {
+    const selection = { totals: new Set(['sessions']), series: new Set<string>() };
+    const spec = resolveSessionsSpec({ period: '90d', interval: '1d' }, selection, now);
+    expect(spec.limit).toBe(10_000);
   });
 });
 
-describe('floorTo and bucketIndex', () => {
+describe('floorTo', () => {
   test.each([
     ['2024-05-10T10:40:12.500Z', HOUR, '2024-05-10T10:00:00.000Z'],
     ['2024-05-10T10:40:12.500Z', DAY, '2024-05-10T00:00:00.000Z'],
@@ -207,16 +220,5 @@ describe('floorTo and bucketIndex', () => {
     ['1969-12-31T23:59:59.500Z', 1, '1969-12-31T23:59:59.000Z'],
   ])('floors %s to %i seconds in UTC as %s', (iso, seconds, expected) => {
     expect(floorTo(at(iso), seconds).toISOString()).toBe(expected);
-  });
-
-  const start = at('2024-05-10T00:00:00Z');
-  test.each([
-    ['2024-05-10T00:00:00.000Z', 0],
-    ['2024-05-10T10:40:00.000Z', 10],
-    ['2024-05-10T23:59:59.999Z', 23],
-    ['2024-05-11T00:00:00.000Z', null],
-    ['2024-05-09T23:59:59.999Z', null],
-  ])('places %s in hourly bucket %s of a 24-bucket day (half-open)', (iso, index) => {
-    expect(bucketIndex(at(iso), start, HOUR, 24)).toBe(index);
   });
 });

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { test as base, describe, expect } from 'vitest';
-import { buildEnvelope, type HandItem, sessionItem } from '../ingest/hand-built.ts';
-import { ENVIRONMENT, postEnvelope, RELEASE } from '../support/sentry.ts';
+import { sessionItem } from '../ingest/hand-built.ts';
+import { buildEnvelope, type HandItem, postEnvelope } from '../support/envelopes.ts';
+import { expectData } from '../support/gql.ts';
+import { ENVIRONMENT, RELEASE } from '../support/sentry.ts';
 import { startTestServer, type TestProject, type TestServer } from '../support/server.ts';
 
 // Project.ingestStats and Organization.ingestStats: every reason an item is dropped or an
@@ -259,11 +261,11 @@ describe('Project.ingestStats', () => {
 describe('Organization.ingestStats', () => {
   test('sums the projects of the organization, and only those', async ({ server }) => {
     const org = `o-${randomBytes(4).toString('hex')}`;
-    const created = await server.gql(
+    await expectData(
+      server,
       `mutation ($org: String!) { createOrganization(input: { slug: $org, name: $org }) { __typename } }`,
       { org },
     );
-    expect(created.errors).toBeUndefined();
     const dsns: string[] = [];
     for (const slug of ['a', 'b']) {
       const result = await server.gql<{
@@ -288,12 +290,12 @@ describe('Organization.ingestStats', () => {
     );
     await postEnvelope(dsns[1] ?? '', buildEnvelope([sessionItem(), aggregates(5)]));
 
-    const result = await server.gql<{ organization: { ingestStats: { totals: Counts } } }>(
+    const result = await expectData<{ organization: { ingestStats: { totals: Counts } } }>(
+      server,
       `query ($org: String!) { organization(slug: $org) { ingestStats(period: "24h") { totals { ${COUNTS} } } } }`,
       { org },
     );
-    expect(result.errors).toBeUndefined();
-    expect(result.data?.organization.ingestStats.totals).toEqual({
+    expect(result.organization.ingestStats.totals).toEqual({
       ...NOTHING,
       acceptedSessions: 2,
       aggregatedSessions: 5,

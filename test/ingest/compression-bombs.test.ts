@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createEmptyPostgresDatabase, testDatabaseKind } from '../support/database.ts';
-import { buildEnvelope, sessionItem } from './hand-built.ts';
+import { buildEnvelope } from '../support/envelopes.ts';
+import { sessionItem } from './hand-built.ts';
 
 // Compression bombs against Vigil as users run it (`src/main.ts` in a process of its own, so
 // that its resident memory is its own): 1 GiB each once inflated, eight at once, with no key,

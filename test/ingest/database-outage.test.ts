@@ -2,10 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server, Socket } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
 import { createTestDatabase, testDatabaseKind } from '../support/database.ts';
+import { buildEnvelope, postEnvelope } from '../support/envelopes.ts';
 import { POSTGRES_ADMIN_URL } from '../support/postgres.ts';
-import { postEnvelope } from '../support/sentry.ts';
 import { killStartedVigils, startVigil } from '../support/vigil-process.ts';
-import { buildEnvelope } from './hand-built.ts';
 
 // The database goes away in the middle of sustained ingest: a TCP proxy of the test's own sits
 // between Vigil (a real process) and PostgreSQL and cuts every connection, then lets them through

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { buildEnvelope, type HandItem, postEnvelope } from '../support/envelopes.ts';
 import { test } from '../support/fixtures.ts';
 import {
   captureEndedSession,
@@ -8,18 +9,11 @@ import {
   createSdkClient,
   ENVIRONMENT,
   makeSession,
-  postEnvelope,
   RELEASE,
   recordSdkEnvelopes,
 } from '../support/sentry.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
-import {
-  buildEnvelope,
-  type HandItem,
-  sessionItem,
-  sessionUpdate,
-  storeBaseline,
-} from './hand-built.ts';
+import { sessionItem, sessionUpdate, storeBaseline } from './hand-built.ts';
 import { rejectedCounts, storedCounts, storedGroup } from './stored-counts.ts';
 
 // The envelope endpoint at the HTTP level (spec §2.1, §2.5): what an SDK gets back for good and

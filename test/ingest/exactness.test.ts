@@ -1,17 +1,17 @@
 import { describe, expect } from 'vitest';
+import { buildEnvelope, postEnvelope } from '../support/envelopes.ts';
 import { test } from '../support/fixtures.ts';
 import {
   closeSession,
   ENVIRONMENT,
   makeSession,
   makeSessionStarted,
-  postEnvelope,
   RELEASE,
   recordSdkEnvelopes,
   updateSession,
 } from '../support/sentry.ts';
 import type { TestProject, TestServer } from '../support/server.ts';
-import { buildEnvelope, newSid, sessionItem } from './hand-built.ts';
+import { newSid, sessionItem } from './hand-built.ts';
 import { findGroup, rejectedCounts, storedGroup, storedRows } from './stored-counts.ts';
 
 // Vigil's exactness under retries (spec §4 "Vigil"): a session's updates are facts that merge,

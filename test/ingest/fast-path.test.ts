@@ -1,9 +1,10 @@
 import { describe, expect } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
+import { buildEnvelope, type HandItem, postEnvelope } from '../support/envelopes.ts';
 import { test } from '../support/fixtures.ts';
-import { ENVIRONMENT, postEnvelope, RELEASE } from '../support/sentry.ts';
+import { ENVIRONMENT, RELEASE } from '../support/sentry.ts';
 import type { TestProject, TestServer } from '../support/server.ts';
-import { buildEnvelope, type HandItem, sessionItem } from './hand-built.ts';
+import { sessionItem } from './hand-built.ts';
 import { findGroup, rejectedCounts } from './stored-counts.ts';
 
 // The fast path (issue 3): an envelope is written with a small, fixed number of set-based

@@ -1,39 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
+import { type HandItem, postEnvelope } from '../support/envelopes.ts';
 import {
   captureEndedSession,
   ENVIRONMENT,
-  postEnvelope,
   RELEASE,
   recordSdkEnvelopes,
 } from '../support/sentry.ts';
 import type { TestProject, TestServer } from '../support/server.ts';
 import { storedRows } from './stored-counts.ts';
 
-// Hand-built envelopes, for bad input only: good input comes from the real SDK.
-
-export interface HandItem {
-  type: string;
-  /** A string or bytes are sent as they are; anything else as JSON. */
-  payload: unknown;
-  /** Write the payload's byte length into the item header (Relay's framed form). */
-  withLength?: boolean;
-}
-
-export function buildEnvelope(
-  items: HandItem[],
-  header: Record<string, unknown> = { sent_at: new Date().toISOString() },
-): Buffer {
-  const parts: Buffer[] = [Buffer.from(`${JSON.stringify(header)}\n`)];
-  for (const { type, payload, withLength } of items) {
-    const bytes = Buffer.isBuffer(payload)
-      ? payload
-      : Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload));
-    const itemHeader = withLength ? { type, length: bytes.length } : { type };
-    parts.push(Buffer.from(`${JSON.stringify(itemHeader)}\n`), bytes, Buffer.from('\n'));
-  }
-  return Buffer.concat(parts);
-}
+// Hand-built session items, for bad input only (good input comes from the real SDK), and a
+// baseline to check bad input against. Envelopes are built by test/support/envelopes.ts.
 
 export const newSid = () => randomBytes(16).toString('hex');
 

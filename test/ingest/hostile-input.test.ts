@@ -3,17 +3,12 @@ import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { MAX_SESSION_ITEM_BYTES } from '../../src/ingest/envelope.route.ts';
 import { MAX_AGGREGATE_COUNT } from '../../src/ingest/session.item.ts';
 import { selectSessionMetrics } from '../../src/metrics/session-metrics.queries.ts';
+import { buildEnvelope, type HandItem, postEnvelope } from '../support/envelopes.ts';
 import { test } from '../support/fixtures.ts';
 import { DISK_FULL, whileRefusing } from '../support/refuse-writes.ts';
-import { ENVIRONMENT, postEnvelope, RELEASE } from '../support/sentry.ts';
+import { ENVIRONMENT, RELEASE } from '../support/sentry.ts';
 import { startTestServer, type TestProject, type TestServer } from '../support/server.ts';
-import {
-  buildEnvelope,
-  type HandItem,
-  sessionItem,
-  sessionUpdate,
-  storeBaseline,
-} from './hand-built.ts';
+import { sessionItem, sessionUpdate, storeBaseline } from './hand-built.ts';
 import { findGroup, rejectedCounts, storedCounts } from './stored-counts.ts';
 
 // What anyone holding a public DSN may send (issue 9): nothing of it gets a 5xx, poisons later

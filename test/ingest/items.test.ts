@@ -1,15 +1,9 @@
 import { describe, expect } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
+import { buildEnvelope, type HandItem, postEnvelope } from '../support/envelopes.ts';
 import { test } from '../support/fixtures.ts';
-import { ENVIRONMENT, postEnvelope, RELEASE } from '../support/sentry.ts';
-import {
-  buildEnvelope,
-  type HandItem,
-  newSid,
-  sessionItem,
-  sessionUpdate,
-  storeBaseline,
-} from './hand-built.ts';
+import { ENVIRONMENT, RELEASE } from '../support/sentry.ts';
+import { newSid, sessionItem, sessionUpdate, storeBaseline } from './hand-built.ts';
 import { findGroup, rejectedCounts, storedCounts } from './stored-counts.ts';
 
 // Item-level validation and normalisation (spec §2.4): a bad item is dropped and counted as

@@ -1,6 +1,7 @@
 import { describe, expect } from 'vitest';
 import { crashFreePercent, sessionBreakdown, userBreakdown } from '../../src/health/crash-free.ts';
 import { percentile } from '../../src/health/duration.ts';
+import { postEnvelope } from '../support/envelopes.ts';
 import { test } from '../support/fixtures.ts';
 import {
   captureEndedSession,
@@ -9,7 +10,6 @@ import {
   ENVIRONMENT,
   itemTypes,
   makeSession,
-  postEnvelope,
   RELEASE,
   recordSdkEnvelopes,
   updateSession,

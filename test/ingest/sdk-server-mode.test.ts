@@ -1,13 +1,8 @@
 import { expect } from 'vitest';
 import { crashFreePercent, sessionBreakdown } from '../../src/health/crash-free.ts';
+import { postEnvelope } from '../support/envelopes.ts';
 import { test } from '../support/fixtures.ts';
-import {
-  ENVIRONMENT,
-  itemTypes,
-  postEnvelope,
-  RELEASE,
-  runServerModeApp,
-} from '../support/sentry.ts';
+import { ENVIRONMENT, itemTypes, RELEASE, runServerModeApp } from '../support/sentry.ts';
 import { storedGroup } from './stored-counts.ts';
 
 // Server (request) mode: @sentry/node's Http integration counts each request as a session and

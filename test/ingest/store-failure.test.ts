@@ -1,9 +1,10 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { buildEnvelope, type HandItem, postEnvelope } from '../support/envelopes.ts';
 import { DISK_FULL, whileRefusing } from '../support/refuse-writes.ts';
-import { ENVIRONMENT, postEnvelope, RELEASE } from '../support/sentry.ts';
+import { ENVIRONMENT, RELEASE } from '../support/sentry.ts';
 import { startTestServer, type TestProject, type TestServer } from '../support/server.ts';
-import { buildEnvelope, type HandItem, newSid, sessionItem } from './hand-built.ts';
+import { newSid, sessionItem } from './hand-built.ts';
 import { findGroup } from './stored-counts.ts';
 
 // A 200 means stored, and anything else means nothing of the envelope was. 503 with Retry-After

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect } from 'vitest';
-import { post } from '../support/envelopes.ts';
+import { postEnvelope } from '../support/envelopes.ts';
 import { test } from '../support/fixtures.ts';
+import { expectData } from '../support/gql.ts';
 import type { TestProject, TestServer } from '../support/server.ts';
 
 // ANR rates (issue 10) on a table of hand-built mobile sessions, each shaped as sentry-java
@@ -139,7 +140,7 @@ async function sendTable(server: TestServer, project: TestProject) {
       const body = javaEnvelope(updates.map((u) => javaSession(did, started, sid, u)));
       const url = server.envelopeUrl(project);
       expect(
-        (await post(url, body, { 'content-type': 'application/x-sentry-envelope' })).status,
+        (await postEnvelope(url, body, { 'content-type': 'application/x-sentry-envelope' })).status,
       ).toBe(200);
     }
   }
@@ -151,13 +152,14 @@ describe('ANR rates from sentry-java sessions', () => {
     project,
   }) => {
     await sendTable(server, project);
-    const result = await server.gql<{
+    const data = await expectData<{
       project: {
         release: { health: Record<string, number> };
         health: Record<string, number>;
         sessions: { groups: Array<{ totals: Record<string, number> }> };
       };
     }>(
+      server,
       `query ($org: String!, $slug: String!) {
         project(organizationSlug: $org, slug: $slug) {
           release(version: "${RELEASE}") { health(period: "24h") { ${FIELDS} } }
@@ -167,11 +169,9 @@ describe('ANR rates from sentry-java sessions', () => {
       }`,
       { org: project.organizationSlug, slug: project.slug },
     );
-    expect(result.errors).toBeUndefined();
-    const data = result.data?.project;
-    expect(data?.release.health).toEqual(EXPECTED);
-    expect(data?.health).toEqual(EXPECTED);
-    expect(data?.sessions.groups).toEqual([{ totals: EXPECTED }]);
+    expect(data.project.release.health).toEqual(EXPECTED);
+    expect(data.project.health).toEqual(EXPECTED);
+    expect(data.project.sessions.groups).toEqual([{ totals: EXPECTED }]);
   });
 
   test('a release without sessions has null rates and zero counts', async ({ server, project }) => {

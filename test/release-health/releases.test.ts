@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect } from 'vitest';
 import { updateAdoptionStages } from '../../src/jobs/adoption-monitor.ts';
-import { envelope, post, type SessionFields, sessionsEnvelope } from '../support/envelopes.ts';
+import {
+  buildEnvelope,
+  postEnvelope,
+  sendSessions,
+  sessionsEnvelope,
+} from '../support/envelopes.ts';
 import { test } from '../support/fixtures.ts';
-import { badUserInput } from '../support/graphql-errors.ts';
+import { expectBadUserInput, expectData } from '../support/gql.ts';
 import type { TestProject, TestServer } from '../support/server.ts';
-
-async function send(server: TestServer, project: TestProject, sessions: SessionFields[]) {
-  expect((await post(server.envelopeUrl(project), sessionsEnvelope(sessions))).status).toBe(200);
-}
 
 async function query<Data>(
   server: TestServer,
@@ -17,12 +18,12 @@ async function query<Data>(
   variables: Record<string, unknown> = {},
   definitions = '',
 ) {
-  const result = await server.gql<{ project: Data }>(
+  const data = await expectData<{ project: Data }>(
+    server,
     `query ($org: String!, $slug: String! ${definitions}) { project(organizationSlug: $org, slug: $slug) { ${body} } }`,
     { org: project.organizationSlug, slug: project.slug, ...variables },
   );
-  expect(result.errors).toBeUndefined();
-  return result.data?.project as Data;
+  return data.project;
 }
 
 const sid = () => randomUUID().replace(/-/g, '');
@@ -32,7 +33,7 @@ const minuteAgo = () => new Date(Date.now() - 60_000);
 async function fixtureA(server: TestServer, project: TestProject) {
   const s2 = sid();
   const t0 = minuteAgo();
-  await send(server, project, [
+  await sendSessions(server, project, [
     { did: 'u1', status: 'exited', duration: 60, release: 'foo@1.0.0', started: t0 },
     { sid: s2, did: 'u1', status: 'ok', release: 'foo@1.0.0', started: t0 },
     {
@@ -111,7 +112,7 @@ describe('releases table', () => {
     await fixtureA(server, project);
     const before = await releasesTable(server, project, 'SESSIONS');
     expect(before.edges[0]?.node.health).toMatchObject({ sessionsAdoption: 66.66666666666666 });
-    await send(server, project, [
+    await sendSessions(server, project, [
       { status: 'crashed', release: 'foo@2.0.0', started: minuteAgo() },
     ]);
     const after = await releasesTable(server, project, 'SESSIONS');
@@ -136,7 +137,7 @@ describe('releases table', () => {
     project,
   }) => {
     await fixtureA(server, project);
-    await send(server, project, [{ status: 'exited', release: 'foo@1.0.0' }]);
+    await sendSessions(server, project, [{ status: 'exited', release: 'foo@1.0.0' }]);
     const table = await releasesTable(server, project, 'CRASH_FREE_SESSIONS');
     expect(table.edges.map((e) => e.node.version)).toEqual(['foo@2.0.0', 'foo@1.0.0']);
   });
@@ -145,7 +146,7 @@ describe('releases table', () => {
     server,
     project,
   }) => {
-    await send(
+    await sendSessions(
       server,
       project,
       ['a@1.0.0', 'a@1.1.0', 'a@1.2.0', 'b@9.0.0'].map((release) => ({
@@ -183,13 +184,13 @@ describe('releases table', () => {
   test('runs the same number of SQL statements for 1 and for 60 releases', async ({ server }) => {
     const one = await server.createProject();
     const many = await server.createProject();
-    await send(server, one, [{ release: 'r@1', status: 'crashed' }]);
+    await sendSessions(server, one, [{ release: 'r@1', status: 'crashed' }]);
     const sessions = Array.from({ length: 60 }, (_, i) => ({
       release: `r@${i}`,
       status: i % 3 ? 'exited' : 'crashed',
     }));
-    await send(server, many, sessions.slice(0, 30));
-    await send(server, many, sessions.slice(30));
+    await sendSessions(server, many, sessions.slice(0, 30));
+    await sendSessions(server, many, sessions.slice(30));
     const countFor = async (project: TestProject) => {
       const { result, statements } = await server.countStatements(() =>
         releasesTable(server, project, 'SESSIONS', 100),
@@ -214,7 +215,7 @@ describe('adoption stages', () => {
       ...Array.from({ length: a }, () => ({ release: 'A@1', status: 'exited' })),
       ...Array.from({ length: b }, () => ({ release: 'B@1', status: 'exited' })),
     ];
-    await send(server, project, mix(30, 70));
+    await sendSessions(server, project, mix(30, 70));
     const stages = async () =>
       Object.fromEntries(
         (await releasesTable(server, project)).edges.map((e) => [
@@ -245,7 +246,7 @@ describe('adoption stages', () => {
   });
 
   test('sessions without an environment never adopt a release', async ({ server, project }) => {
-    await send(server, project, [{ release: 'X@1', status: 'exited', environment: '' }]);
+    await sendSessions(server, project, [{ release: 'X@1', status: 'exited', environment: '' }]);
     await updateAdoptionStages(server.db, new Date(Date.now() + 1000));
     const rows = await server.db.prisma.releaseEnvironment.count({
       where: { projectId: project.id },
@@ -265,19 +266,17 @@ describe('query fields return their type (issue 11)', () => {
       where: { project: { slug: 'default', organization: { slug: 'default' } } },
     });
     const project = { id: key.projectId, publicKey: key.publicKey };
-    await post(
+    await postEnvelope(
       server.envelopeUrl(project),
       sessionsEnvelope([
         ...[1, 2, 3].map(() => ({ release: 'x', status: 'exited' as const })),
         { release: 'x', status: 'crashed' },
       ]),
     );
-    const ok = await server.gql(QUERY('24h'));
-    expect(ok.errors).toBeUndefined();
-    expect(ok.data).toEqual({
+    expect(await expectData(server, QUERY('24h'))).toEqual({
       project: { release: { health: { sessions: 4, crashFreeSessions: 75 } } },
     });
-    expect(badUserInput(await server.gql(QUERY('2y')))).toMatchObject({ field: 'period' });
+    expect(await expectBadUserInput(server, QUERY('2y'))).toMatchObject({ field: 'period' });
     // One unit: the sessions query gives the same percentage for the same sessions.
     const query = await server.gql(
       `{ project(organizationSlug: "default", slug: "default") { sessions(period: "24h", releases: ["x"]) { groups { totals { crashFreeSessions } } } } }`,
@@ -290,11 +289,10 @@ describe('query fields return their type (issue 11)', () => {
 
 describe('bad arguments', () => {
   const refuse = async (server: TestServer, project: TestProject, body: string) =>
-    badUserInput(
-      await server.gql(
-        `query ($org: String!, $slug: String!) { project(organizationSlug: $org, slug: $slug) { ${body} } }`,
-        { org: project.organizationSlug, slug: project.slug },
-      ),
+    expectBadUserInput(
+      server,
+      `query ($org: String!, $slug: String!) { project(organizationSlug: $org, slug: $slug) { ${body} } }`,
+      { org: project.organizationSlug, slug: project.slug },
     );
 
   test.for([
@@ -308,7 +306,7 @@ describe('bad arguments', () => {
   ] as const)(
     '%s is a BAD_USER_INPUT error naming the argument',
     async ([, field, name], { server, project }) => {
-      await send(server, project, [{ release: 'v@1', status: 'exited' }]);
+      await sendSessions(server, project, [{ release: 'v@1', status: 'exited' }]);
       const error = await refuse(
         server,
         project,
@@ -329,7 +327,7 @@ describe('bad arguments', () => {
     server,
     project,
   }) => {
-    await send(server, project, [{ release: 'v@1', status: 'exited' }]);
+    await sendSessions(server, project, [{ release: 'v@1', status: 'exited' }]);
     const error = await refuse(
       server,
       project,
@@ -343,7 +341,7 @@ describe('bad arguments', () => {
 describe('series', () => {
   test('stats give one point per hour with empty hours as zeros', async ({ server, project }) => {
     const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
-    await send(server, project, [
+    await sendSessions(server, project, [
       { release: 'v@1', status: 'exited', started: twoHoursAgo },
       { release: 'v@1', status: 'crashed' },
       { release: 'v@1', status: 'exited' },
@@ -374,7 +372,7 @@ test('server-mode aggregates: exited 10, errored 3, crashed 2 (spec §7 example 
   project,
 }) => {
   const started = new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString();
-  const body = envelope([
+  const body = buildEnvelope([
     {
       type: 'sessions',
       payload: {
@@ -383,7 +381,7 @@ test('server-mode aggregates: exited 10, errored 3, crashed 2 (spec §7 example 
       },
     },
   ]);
-  expect((await post(server.envelopeUrl(project), body)).status).toBe(200);
+  expect((await postEnvelope(server.envelopeUrl(project), body)).status).toBe(200);
   const data = await query<{ release: { health: Record<string, number> } }>(
     server,
     project,

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect } from 'vitest';
-import { post, type SessionFields, sessionsEnvelope } from '../support/envelopes.ts';
+import { sendSessions } from '../support/envelopes.ts';
 import { test } from '../support/fixtures.ts';
+import { expectData } from '../support/gql.ts';
 import type { TestProject, TestServer } from '../support/server.ts';
 
 // shared/spec/release-health.md §7, sent through the real envelope endpoint and read back
@@ -23,26 +24,20 @@ const HEALTH = /* GraphQL */ `
 
 type Health = Record<string, number | null>;
 
-async function send(server: TestServer, project: TestProject, sessions: SessionFields[]) {
-  const response = await post(server.envelopeUrl(project), sessionsEnvelope(sessions));
-  expect(response.status).toBe(200);
-}
-
 async function health(server: TestServer, project: TestProject, version = 'app@1.0.0') {
-  const result = await server.gql<{ project: { release: { health: Health } | null } }>(HEALTH, {
-    org: project.organizationSlug,
-    slug: project.slug,
-    version,
-  });
-  expect(result.errors).toBeUndefined();
-  return result.data?.project.release?.health;
+  const data = await expectData<{ project: { release: { health: Health } | null } }>(
+    server,
+    HEALTH,
+    { org: project.organizationSlug, slug: project.slug, version },
+  );
+  return data.project.release?.health;
 }
 
 const sid = () => randomUUID().replace(/-/g, '');
 
 describe('spec §7 worked examples', () => {
   test('1: four users exited, errored, crashed and abnormal', async ({ server, project }) => {
-    await send(server, project, [
+    await sendSessions(server, project, [
       { did: 'u1', status: 'exited' },
       { did: 'u2', status: 'exited', errors: 2 },
       { did: 'u3', status: 'crashed' },
@@ -62,7 +57,7 @@ describe('spec §7 worked examples', () => {
   });
 
   test('2: one user, one exited and one crashed session', async ({ server, project }) => {
-    await send(server, project, [
+    await sendSessions(server, project, [
       { did: 'u1', status: 'exited' },
       { did: 'u1', status: 'crashed' },
     ]);
@@ -77,7 +72,7 @@ describe('spec §7 worked examples', () => {
 
   test('3: errors in three updates make one errored session', async ({ server, project }) => {
     const id = sid();
-    await send(server, project, [
+    await sendSessions(server, project, [
       { sid: id, did: 'u1', init: true, status: 'ok', errors: 0 },
       { sid: id, did: 'u1', init: false, status: 'ok', errors: 1 },
       { sid: id, did: 'u1', init: false, status: 'exited', errors: 3 },
@@ -90,7 +85,7 @@ describe('spec §7 worked examples', () => {
   });
 
   test('4: an update without init counts its user but no session', async ({ server, project }) => {
-    await send(server, project, [{ did: 'u1', init: false, status: 'exited' }]);
+    await sendSessions(server, project, [{ did: 'u1', init: false, status: 'exited' }]);
     expect(await health(server, project)).toMatchObject({
       sessions: 0,
       users: 1,
@@ -104,10 +99,12 @@ describe('spec §7 worked examples', () => {
   }) => {
     const crashed = sid();
     const late = sid();
-    await send(server, project, [{ sid: crashed, did: 'u1', status: 'crashed' }]);
-    await send(server, project, [{ sid: crashed, did: 'u1', status: 'crashed' }]);
-    await send(server, project, [{ sid: late, did: 'u2', init: false, status: 'abnormal' }]);
-    await send(server, project, [{ sid: late, did: 'u2', init: true, status: 'ok' }]);
+    await sendSessions(server, project, [{ sid: crashed, did: 'u1', status: 'crashed' }]);
+    await sendSessions(server, project, [{ sid: crashed, did: 'u1', status: 'crashed' }]);
+    await sendSessions(server, project, [
+      { sid: late, did: 'u2', init: false, status: 'abnormal' },
+    ]);
+    await sendSessions(server, project, [{ sid: late, did: 'u2', init: true, status: 'ok' }]);
     expect(await health(server, project)).toMatchObject({
       sessions: 2,
       sessionsCrashed: 1,
@@ -120,7 +117,9 @@ describe('spec §7 worked examples', () => {
     project,
   }) => {
     const old = new Date(Date.now() - 3 * 86_400_000);
-    await send(server, project, [{ did: 'u1', status: 'exited', started: old, release: 'old@1' }]);
+    await sendSessions(server, project, [
+      { did: 'u1', status: 'exited', started: old, release: 'old@1' },
+    ]);
     expect(await health(server, project, 'missing@1')).toBeUndefined();
     expect(await health(server, project, 'old@1')).toMatchObject({
       sessions: 0,

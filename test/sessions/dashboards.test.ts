@@ -1,9 +1,10 @@
 import { describe, expect } from 'vitest';
 import { type DashboardDocument, loadDashboards } from '../../src/modules/sessions/dashboards.ts';
 import type { SessionFields } from '../support/envelopes.ts';
+import { sendSessions } from '../support/envelopes.ts';
 import { test } from '../support/fixtures.ts';
 import { ADMIN_TOKEN, type TestProject, type TestServer } from '../support/server.ts';
-import { at, floorTo, HOUR, MINUTE, send } from './sessions-support.ts';
+import { at, floorTo, HOUR, MINUTE } from './sessions-support.ts';
 
 // Every Session Health dashboard document in dashboards/, run from its file and by its persisted
 // id, against 21 sessions in six releases whose numbers are worked out by hand below.
@@ -63,7 +64,7 @@ async function seed(server: TestServer, project: TestProject) {
   const base = floorTo(Date.now() - 3 * HOUR, HOUR);
   // One envelope per release, oldest first: RELEASE_DATE orders by when Vigil first saw them.
   for (const [release, rows] of RELEASES) {
-    await send(
+    await sendSessions(
       server,
       project,
       rows.map(([hour, s]) => ({ release, ...s, started: at(base, hour * HOUR + 10 * MINUTE) })),
@@ -299,8 +300,8 @@ describe('Session Health dashboards', () => {
     const one = await server.createProject();
     const many = await server.createProject();
     const started = new Date(Date.now() - 30 * MINUTE);
-    await send(server, one, [{ release: 'x@1', started }]);
-    await send(
+    await sendSessions(server, one, [{ release: 'x@1', started }]);
+    await sendSessions(
       server,
       many,
       Array.from({ length: 30 }, (_, i) => ({

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect } from 'vitest';
-import type { SessionFields } from '../support/envelopes.ts';
+import { type SessionFields, sendSessions } from '../support/envelopes.ts';
 import { test as base } from '../support/fixtures.ts';
 import type { TestServer } from '../support/server.ts';
-import { at, byLabel, floorTo, HOUR, MINUTE, send, sessions } from './sessions-support.ts';
+import { at, byLabel, floorTo, HOUR, MINUTE, sessions } from './sessions-support.ts';
 
 // shared/spec/sentry-reference.md §7 D, F and G: Sentry's own sessions-API tests, sent as real
 // envelopes and read back through Organization.sessions. Times are relative to a 6-hour
@@ -26,17 +26,17 @@ async function fixtureD(server: TestServer) {
     started: st,
     ...o,
   });
-  await send(server, p1, [
+  await sendSessions(server, p1, [
     row({ started: at(st, 12 * MINUTE), duration: 25 }), // E1
     row({ started: at(st, 24 * MINUTE), release: 'foo@1.1.0', duration: 49 }), // E2
     row({ started: at(st, -HOUR), duration: 25 }), // E3
     row({ started: at(st, -12 * HOUR), duration: 25 }), // E4
   ]);
-  await send(server, p2, [
+  await sendSessions(server, p2, [
     row({ status: 'crashed' }), // E5
     row({ environment: 'development', duration: 30 }), // E6
   ]);
-  await send(server, p3, [
+  await sendSessions(server, p3, [
     row({ errors: 1, release: 'foo@1.2.0', duration: 37 }), // E7
     row({ did: U, started: at(st, -HOUR), duration: 80 }), // E8
     row({ did: U, errors: 1, duration: 68 }), // E9
@@ -291,7 +291,7 @@ describe('§7 F and G', () => {
     const s1 = randomUUID();
     const s2b = randomUUID();
     const row = (o: SessionFields): SessionFields => ({ started, status: 'exited', ...o });
-    await send(server, project, [
+    await sendSessions(server, project, [
       row({ sid: s1, did: 'u1', status: 'ok' }),
       row({ sid: s1, did: 'u1', init: false, seq: 1, status: 'errored', errors: 1 }),
       row({ sid: s1, did: 'u1', init: false, seq: 2, status: 'crashed' }),
@@ -319,7 +319,7 @@ describe('§7 F and G', () => {
   test('G-1: per-release status split', async ({ server, project }) => {
     const many = (n: number, o: SessionFields) =>
       Array.from({ length: n }, () => ({ did: null, ...o }));
-    await send(server, project, [
+    await sendSessions(server, project, [
       ...many(4, { release: '1B', status: 'crashed' }),
       ...many(10, { release: '1B' }),
       ...many(3, { release: '1B', errors: 1 }),
@@ -359,9 +359,9 @@ describe('§7 F and G', () => {
       ...Array.from({ length: crashed }, () => ({ did: null, release, status: 'crashed' })),
     ];
     // Sent one release at a time, so Vigil sees 1B first and 1D last.
-    await send(server, project, rows('1B', 1, 2));
-    await send(server, project, rows('1C', 2, 1));
-    await send(server, project, rows('1D', 4, 1));
+    await sendSessions(server, project, rows('1B', 1, 2));
+    await sendSessions(server, project, rows('1C', 2, 1));
+    await sendSessions(server, project, rows('1D', 4, 1));
     const result = await sessions(
       server,
       ', groupBy: [RELEASE], orderBy: { field: RELEASE_DATE, direction: DESC }',

@@ -1,25 +1,20 @@
 import { describe, expect } from 'vitest';
 import { test } from '../support/fixtures.ts';
-import { badUserInput } from '../support/graphql-errors.ts';
+import { expectBadUserInput, expectData, expectErrors } from '../support/gql.ts';
 import type { TestServer } from '../support/server.ts';
 import { createOrganization } from './sessions-support.ts';
 
 // Bad arguments to the sessions query: each is a BAD_USER_INPUT error that names the argument
 // and says why (Sentry's wording where Sentry has one), never a silent cut.
 
-async function run(server: TestServer, args: string, groups: string) {
-  return server.gql<{ organization: { sessions: { __typename: string } } }>(
-    `query ($projects: [Int!]) {
-      organization(slug: "default") {
-        sessions(projects: $projects ${args}) { __typename groups { ${groups} } }
-      }
-    }`,
-    { projects: [] },
-  );
-}
+const query = (args: string, groups: string) => `query ($projects: [Int!]) {
+  organization(slug: "default") {
+    sessions(projects: $projects ${args}) { __typename groups { ${groups} } }
+  }
+}`;
 
 async function refusal(server: TestServer, args: string, groups = 'totals { sessions }') {
-  return badUserInput(await run(server, args, groups));
+  return expectBadUserInput(server, query(args, groups), { projects: [] });
 }
 
 const TOO_MANY =
@@ -86,9 +81,12 @@ describe('sessions query arguments', () => {
 
   test('the limit only counts intervals when a series is selected', async ({ server }) => {
     const args = ', period: "1d", interval: "1h", groupBy: [RELEASE], limit: 500';
-    const fits = await run(server, args, 'totals { sessions }');
-    expect(fits.errors).toBeUndefined();
-    expect(fits.data?.organization.sessions).toEqual({ __typename: 'SessionsResult', groups: [] });
+    const fits = await expectData<{ organization: { sessions: unknown } }>(
+      server,
+      query(args, 'totals { sessions }'),
+      { projects: [] },
+    );
+    expect(fits.organization.sessions).toEqual({ __typename: 'SessionsResult', groups: [] });
     const statuses = ', period: "1d", interval: "1h", groupBy: [SESSION_STATUS], limit: 100';
     expect(await refusal(server, statuses, 'series { sessions }')).toMatchObject({
       field: 'limit',
@@ -104,7 +102,8 @@ describe('sessions query arguments', () => {
     expect(
       await refusal(server, ', groupBy: [SESSION_STATUS]', 'totals { crashFreeSessions }'),
     ).toEqual({ field: 'groupBy', message: message('crashFreeSessions') });
-    const inFragment = await server.gql(
+    const inFragment = await expectBadUserInput(
+      server,
       `query {
         organization(slug: "default") {
           sessions(projects: [], groupBy: [RELEASE, SESSION_STATUS]) { ...Result }
@@ -113,7 +112,7 @@ describe('sessions query arguments', () => {
       fragment Result on SessionsResult { groups { series { ...Rates } } }
       fragment Rates on SessionsSeries { sessions crashRateUsers }`,
     );
-    expect(badUserInput(inFragment).message).toBe(message('crashRateUsers'));
+    expect(inFragment.message).toBe(message('crashRateUsers'));
     // A field the query skips is not selected.
     const skipped = await server.gql(
       `query ($skip: Boolean!) {
@@ -132,11 +131,12 @@ describe('sessions query arguments', () => {
   });
 
   test('an unknown groupBy fails validation: it is an enum', async ({ server }) => {
-    const result = await server.gql(
+    const result = await expectErrors(
+      server,
       '{ organization(slug: "default") { sessions(groupBy: [ISSUE]) { __typename } } }',
     );
-    expect(result.data).toBeUndefined();
-    expect(result.errors).toMatchObject([
+    expect(result.data, result.why).toBeUndefined();
+    expect(result.errors, result.why).toMatchObject([
       {
         message: 'Value "ISSUE" does not exist in "SessionsGroupBy" enum.',
         extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
@@ -148,13 +148,14 @@ describe('sessions query arguments', () => {
 
   test('a project of another organization is refused', async ({ server, project }) => {
     const other = await createOrganization(server, 1);
-    const result = await server.gql(
+    const refused = await expectBadUserInput(
+      server,
       `query ($org: String!, $projects: [Int!]) {
         organization(slug: $org) { sessions(projects: $projects) { totalGroups } }
       }`,
       { org: other.slug, projects: [other.projects[0]?.id, project.id] },
     );
-    expect(badUserInput(result)).toEqual({
+    expect(refused).toEqual({
       field: 'projects',
       message: `Project ${project.id} is not a project of organization "${other.slug}".`,
     });

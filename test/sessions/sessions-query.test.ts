@@ -1,16 +1,9 @@
 import { describe, expect } from 'vitest';
-import { envelope, post, sessionPayload } from '../support/envelopes.ts';
+import { buildEnvelope, postEnvelope, sendSessions, sessionPayload } from '../support/envelopes.ts';
 import { test } from '../support/fixtures.ts';
+import { expectData } from '../support/gql.ts';
 import type { TestServer } from '../support/server.ts';
-import {
-  at,
-  createOrganization,
-  floorTo,
-  HOUR,
-  MINUTE,
-  send,
-  sessions,
-} from './sessions-support.ts';
+import { at, createOrganization, floorTo, HOUR, MINUTE, sessions } from './sessions-support.ts';
 
 // What Vigil adds to Sentry's sessions API: groups are paged, never cut silently; adoption per
 // interval; Project.sessions batched over many projects; groups name their projects in batches.
@@ -21,7 +14,7 @@ describe('groups', () => {
     project,
   }) => {
     const started = new Date(Date.now() - 30 * MINUTE);
-    await send(
+    await sendSessions(
       server,
       project,
       Array.from({ length: 12 }, (_, i) => ({ release: `r@${i}`, started })),
@@ -56,7 +49,11 @@ describe('groups', () => {
     const base = floorTo(Date.now() - 2 * HOUR, HOUR);
     const rows = (release: string, hour: number, n: number) =>
       Array.from({ length: n }, () => ({ release, started: at(base, hour * HOUR + MINUTE) }));
-    await send(server, project, [...rows('a', 0, 3), ...rows('b', 0, 1), ...rows('b', 1, 1)]);
+    await sendSessions(server, project, [
+      ...rows('a', 0, 3),
+      ...rows('b', 0, 1),
+      ...rows('b', 1, 1),
+    ]);
     const result = await sessions(
       server,
       ', groupBy: [RELEASE], limit: 1',
@@ -79,12 +76,12 @@ describe('groups', () => {
   }) => {
     const noEnvironment = sessionPayload({ release: 'a@1' });
     noEnvironment.attrs = { release: 'a@1' };
-    const response = await post(
+    const response = await postEnvelope(
       server.envelopeUrl(project),
-      envelope([{ type: 'session', payload: noEnvironment }]),
+      buildEnvelope([{ type: 'session', payload: noEnvironment }]),
     );
     expect(response.status).toBe(200);
-    await send(server, project, [{ release: 'a@1', environment: 'prod' }]);
+    await sendSessions(server, project, [{ release: 'a@1', environment: 'prod' }]);
     const result = await sessions(
       server,
       ', groupBy: [PROJECT, RELEASE]',
@@ -126,10 +123,11 @@ interface ProjectSessions {
 
 async function projectSessions(server: TestServer, org: string, args = '') {
   const { result, statements } = await server.countStatements(() =>
-    server.gql<{ organization: { projects: ProjectSessions[] } }>(PROJECT_SESSIONS(args), { org }),
+    expectData<{ organization: { projects: ProjectSessions[] } }>(server, PROJECT_SESSIONS(args), {
+      org,
+    }),
   );
-  expect(result.errors).toBeUndefined();
-  const projects = (result.data?.organization.projects ?? []).map((p) => ({
+  const projects = result.organization.projects.map((p) => ({
     projectId: p.projectId,
     releases: Object.fromEntries(p.sessions.groups.map((g) => [g.by.release, g.totals])),
   }));
@@ -143,7 +141,7 @@ async function seedOrganizations(server: TestServer) {
   for (const org of [single, triple]) {
     for (const [i, project] of org.projects.entries()) {
       // v1: i + 1 sessions of one user; v2: one crashed session and one in staging.
-      await send(server, project, [
+      await sendSessions(server, project, [
         ...Array.from({ length: i + 1 }, () => ({ release: 'v1', did: 'same-user', started })),
         { release: 'v2', did: `crash-${i}`, status: 'crashed', started },
         { release: 'v2', environment: 'staging', started },

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
-import { post, type SessionFields, sessionsEnvelope } from '../support/envelopes.ts';
+import { expectData } from '../support/gql.ts';
 import type { TestServer } from '../support/server.ts';
 
 // Helpers for the sessions-query suites: sending sessions, building queries, and aligned times
@@ -14,15 +14,6 @@ export function floorTo(time: number, stepMs: number): Date {
 }
 
 export const at = (base: Date, offsetMs: number) => new Date(base.getTime() + offsetMs);
-
-export async function send(
-  server: TestServer,
-  project: { id: number; publicKey: string },
-  sessions: SessionFields[],
-) {
-  const response = await post(server.envelopeUrl(project), sessionsEnvelope(sessions));
-  expect(response.status).toBe(200);
-}
 
 export interface Values {
   [field: string]: number | null;
@@ -68,14 +59,11 @@ export async function sessions(
         }
       }
     }`;
-  const result = await server.gql<{ organization: { sessions: SessionsResult } }>(query, {
+  const data = await expectData<{ organization: { sessions: SessionsResult } }>(server, query, {
     org: 'default',
     ...variables,
   });
-  expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
-  const data = result.data?.organization.sessions;
-  if (!data) throw new Error('no sessions result');
-  return data;
+  return data.organization.sessions;
 }
 
 /** The groups as `label → totals`, labels joined from the `by` values that are set. */

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { expect } from 'vitest';
+import type { TestServer } from './server.ts';
 
-// Hand-built envelopes for tests that need shapes an SDK will not produce on demand (an update
-// without init, a given sid, a past start). Real SDK traffic is in test/ingest/sdk-*.test.ts.
+// Envelopes in tests: the one builder, the one post and the one "send these sessions". Hand-built
+// envelopes are for shapes an SDK will not produce on demand (an update without init, a given
+// sid, a past start, bad input); real SDK traffic is in test/ingest/sdk-*.test.ts.
 
 export interface SessionFields {
   sid?: string;
@@ -33,28 +36,65 @@ export function sessionPayload(f: SessionFields): Record<string, unknown> {
   };
 }
 
-export function envelope(
-  items: Array<{ type: string; payload: unknown }>,
-  sentAt = new Date(),
-): string {
-  const lines = [JSON.stringify({ sent_at: sentAt.toISOString() })];
-  for (const item of items) {
-    lines.push(JSON.stringify({ type: item.type }), JSON.stringify(item.payload));
+export interface HandItem {
+  type: string;
+  /** A string or bytes are sent as they are; anything else as JSON. */
+  payload: unknown;
+  /** Write the payload's byte length into the item header (Relay's framed form). */
+  withLength?: boolean;
+}
+
+/** The one envelope builder: a header line, then each item's header and payload. */
+export function buildEnvelope(
+  items: HandItem[],
+  header: Record<string, unknown> = { sent_at: new Date().toISOString() },
+): Buffer {
+  const parts: Buffer[] = [Buffer.from(`${JSON.stringify(header)}\n`)];
+  for (const { type, payload, withLength } of items) {
+    const bytes = Buffer.isBuffer(payload)
+      ? payload
+      : Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload));
+    const itemHeader = withLength ? { type, length: bytes.length } : { type };
+    parts.push(Buffer.from(`${JSON.stringify(itemHeader)}\n`), bytes, Buffer.from('\n'));
   }
-  return lines.join('\n');
+  return Buffer.concat(parts);
 }
 
-export function sessionsEnvelope(sessions: SessionFields[]): string {
-  return envelope(sessions.map((s) => ({ type: 'session', payload: sessionPayload(s) })));
+export function sessionsEnvelope(sessions: SessionFields[]): Buffer {
+  return buildEnvelope(sessions.map((s) => ({ type: 'session', payload: sessionPayload(s) })));
 }
 
-export async function post(
+export interface EnvelopeResponse {
+  status: number;
+  body: unknown;
+  headers: Headers;
+}
+
+/** The one way tests post an envelope (SDK-recorded or hand-built) to Vigil, as an SDK does. */
+export async function postEnvelope(
   url: string,
-  body: string | Uint8Array,
-  headers: Record<string, string> = {},
-) {
-  // A copy gives fetch the ArrayBuffer-backed view its types ask for (a Buffer may be pooled).
-  const payload = typeof body === 'string' ? body : new Uint8Array(body);
-  const response = await fetch(url, { method: 'POST', body: payload, headers });
-  return { status: response.status, body: await response.text(), headers: response.headers };
+  body: string | Buffer | Uint8Array,
+  headers: Record<string, string> = { 'content-type': 'application/x-sentry-envelope' },
+): Promise<EnvelopeResponse> {
+  // fetch's types take no Buffer: hand it a plain copy.
+  const bytes = typeof body === 'string' ? body : Uint8Array.from(body);
+  const response = await fetch(url, { method: 'POST', headers, body: bytes });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Not JSON: the test sees the raw text.
+  }
+  return { status: response.status, body: parsed, headers: response.headers };
+}
+
+/** Sends hand-built sessions to the project and expects them accepted (200). */
+export async function sendSessions(
+  server: TestServer,
+  project: { id: number; publicKey: string },
+  sessions: SessionFields[],
+): Promise<void> {
+  const response = await postEnvelope(server.envelopeUrl(project), sessionsEnvelope(sessions));
+  expect(response.status, JSON.stringify(response.body)).toBe(200);
 }

@@ -151,31 +151,6 @@ export function itemTypes(envelope: Buffer): string[] {
     });
 }
 
-export interface EnvelopeResponse {
-  status: number;
-  body: unknown;
-  headers: Headers;
-}
-
-/** Posts an envelope (SDK-recorded or hand-built) to Vigil, as an SDK does. */
-export async function postEnvelope(
-  url: string,
-  body: string | Buffer | Uint8Array,
-  headers: Record<string, string> = { 'content-type': 'application/x-sentry-envelope' },
-): Promise<EnvelopeResponse> {
-  // fetch's types take no Buffer: hand it a plain copy.
-  const bytes = typeof body === 'string' ? body : Uint8Array.from(body);
-  const response = await fetch(url, { method: 'POST', headers, body: bytes });
-  const text = await response.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // Not JSON: the test sees the raw text.
-  }
-  return { status: response.status, body: parsed, headers: response.headers };
-}
-
 const execFileAsync = promisify(execFile);
 
 async function runScript<Result>(script: string, input: unknown): Promise<Result> {

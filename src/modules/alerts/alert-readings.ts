@@ -3,7 +3,12 @@ import { totalsGranularity } from '../../graphql/time-range.ts';
 import { type MetricsRow, selectSessionMetrics } from '../../metrics/session-metrics.queries.ts';
 import type { HealthCounts } from '../release-health/release-health.loaders.ts';
 import { metricValue } from './alert-metric.ts';
-import type { AlertRuleRow } from './alert-rule.queries.ts';
+import {
+  type AdoptedRow,
+  type AlertRuleRow,
+  selectAdoptedReleases,
+  selectReleaseIdByVersion,
+} from './alert-rule.queries.ts';
 
 // What a rule sees at one moment: for each release (and environment) it watches, the metric over
 // the rule's window and the volume behind it; for REGRESSION rules, the same for the release it
@@ -18,42 +23,6 @@ export interface Reading {
   enough: boolean;
   baselineReleaseId: number | null;
   baselineValue: number | null;
-}
-
-interface AdoptedRow {
-  releaseId: number;
-  environment: string;
-  adoptedAt: Date;
-}
-
-/** Releases adopted at `at` and still adopted then, newest adoption first, per environment. */
-function selectAdoptedReleases(
-  db: Database,
-  projectId: number,
-  environment: string | null,
-  at: Date,
-) {
-  return db.prisma.$queryRawUnsafe<AdoptedRow[]>(
-    `/* selectAdoptedReleases */
-     SELECT re.release_id AS "releaseId", e.name AS environment, re.adopted_at AS "adoptedAt"
-     FROM release_environment re JOIN environment e ON e.id = re.environment_id
-     WHERE re.project_id = $1 AND re.adopted_at IS NOT NULL AND re.adopted_at <= $2
-       AND ($3::text IS NULL OR e.name = $3)
-     ORDER BY e.name, re.adopted_at DESC, re.release_id DESC`,
-    projectId,
-    at,
-    environment,
-  );
-}
-
-function selectReleaseIdByVersion(db: Database, projectId: number, version: string) {
-  return db.prisma.$queryRawUnsafe<Array<{ id: number }>>(
-    `/* selectReleaseIdByVersion */
-     SELECT r.id FROM release r JOIN release_project rp ON rp.release_id = r.id
-     WHERE rp.project_id = $1 AND r.version = $2`,
-    projectId,
-    version,
-  );
 }
 
 const enoughVolume = (rule: AlertRuleRow, c: HealthCounts) =>

@@ -135,3 +135,42 @@ export function releaseAlertRuleLeases(db: Database, ids: readonly number[]) {
     ids,
   );
 }
+
+// What the evaluator reads besides metrics (alert-readings.ts).
+
+export interface AdoptedRow {
+  releaseId: number;
+  environment: string;
+  adoptedAt: Date;
+}
+
+/** Releases adopted at `at` and still adopted then, newest adoption first, per environment. */
+export function selectAdoptedReleases(
+  db: Database,
+  projectId: number,
+  environment: string | null,
+  at: Date,
+) {
+  return db.prisma.$queryRawUnsafe<AdoptedRow[]>(
+    `/* selectAdoptedReleases */
+     SELECT re.release_id AS "releaseId", e.name AS environment, re.adopted_at AS "adoptedAt"
+     FROM release_environment re JOIN environment e ON e.id = re.environment_id
+     WHERE re.project_id = $1 AND re.adopted_at IS NOT NULL AND re.adopted_at <= $2
+       AND ($3::text IS NULL OR e.name = $3)
+     ORDER BY e.name, re.adopted_at DESC, re.release_id DESC`,
+    projectId,
+    at,
+    environment,
+  );
+}
+
+/** The release of `version` the project reported (a NAMED rule's release). */
+export function selectReleaseIdByVersion(db: Database, projectId: number, version: string) {
+  return db.prisma.$queryRawUnsafe<Array<{ id: number }>>(
+    `/* selectReleaseIdByVersion */
+     SELECT r.id FROM release r JOIN release_project rp ON rp.release_id = r.id
+     WHERE rp.project_id = $1 AND r.version = $2`,
+    projectId,
+    version,
+  );
+}

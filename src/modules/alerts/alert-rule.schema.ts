@@ -1,7 +1,7 @@
 import { builder } from '../../graphql/builder.ts';
 import type { Context } from '../../graphql/context.ts';
 import { ForbiddenError, InvalidArgumentError, NotFoundError } from '../../graphql/errors.ts';
-import { parseIntId } from '../organizations/organization.schema.ts';
+import { parseIntId } from '../../graphql/global-id.ts';
 import { ProjectRef } from '../projects/project.schema.ts';
 import { ALERT_METRICS } from './alert-metric.ts';
 import { ALERT_WINDOWS, parseAlertRuleInput, windowName } from './alert-rule.input.ts';

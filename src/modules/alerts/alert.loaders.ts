@@ -1,12 +1,18 @@
 import DataLoader from 'dataloader';
 import type { Database } from '../../db/client.ts';
 import { groupBy } from '../../graphql/group-by.ts';
+import { loaderFamily } from '../../graphql/loader-family.ts';
 import {
   type AlertRuleRow,
   selectAlertRulesByIds,
   selectAlertRulesByProjectIds,
 } from './alert-rule.queries.ts';
-import { type IncidentRow, selectIncidentsByIds } from './incident.queries.ts';
+import {
+  type IncidentPage,
+  type IncidentRow,
+  selectIncidentsByIds,
+  selectIncidentsByProjectId,
+} from './incident.queries.ts';
 
 export function createAlertLoaders(db: Database) {
   return {
@@ -31,6 +37,17 @@ export function createAlertLoaders(db: Database) {
         return ids.map((id) => byId.get(id) ?? null);
       },
       { name: 'incidentById' },
+    ),
+    /** Project.incidents: one page per project, one loader per page arguments. */
+    incidentsByProjectId: loaderFamily(
+      (page: IncidentPage) =>
+        new DataLoader<number, IncidentRow[], string>(
+          (ids) =>
+            Promise.all(
+              ids.map((projectId) => selectIncidentsByProjectId(db, { ...page, projectId })),
+            ),
+          { name: 'incidentsByProjectId', cacheKeyFn: String },
+        ),
     ),
   };
 }

@@ -3,7 +3,11 @@ import type { Database, SqlSession } from '../../db/client.ts';
 import { insertWebhookDeliveries } from '../webhooks/webhook.queries.ts';
 import { EVENT_TYPE, type IncidentPayload, webhookBody } from '../webhooks/webhook-payload.ts';
 import type { AlertRuleRow } from './alert-rule.queries.ts';
-import type { IncidentRow } from './incident.queries.ts';
+import {
+  type IncidentRow,
+  selectIncidentProject,
+  selectReleaseVersionsByIds,
+} from './incident.queries.ts';
 
 // An incident that opened or resolved becomes webhook deliveries (in the transaction that wrote
 // it) and, once committed, a notification every Vigil process hands to its subscribers.
@@ -30,19 +34,9 @@ export async function loadIncidentContext(
   projectId: number,
   releaseIds: number[],
 ): Promise<IncidentContext> {
-  const [project] = await db.prisma.$queryRawUnsafe<
-    Array<{ organizationId: number; organizationSlug: string; projectSlug: string }>
-  >(
-    `/* selectIncidentProject */
-     SELECT o.id AS "organizationId", o.slug AS "organizationSlug", p.slug AS "projectSlug"
-     FROM project p JOIN organization o ON o.id = p.organization_id WHERE p.id = $1`,
-    projectId,
-  );
+  const project = await selectIncidentProject(db, projectId);
   if (!project) throw new Error(`project ${projectId} of an alert rule is missing`);
-  const releases = await db.prisma.$queryRawUnsafe<Array<{ id: number; version: string }>>(
-    `/* selectReleaseVersionsByIds */ SELECT id, version FROM release WHERE id = ANY($1::int[])`,
-    releaseIds,
-  );
+  const releases = await selectReleaseVersionsByIds(db, releaseIds);
   return { ...project, versions: new Map(releases.map((r) => [r.id, r.version])) };
 }
 

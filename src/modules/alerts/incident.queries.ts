@@ -48,17 +48,16 @@ export function selectOpenIncidentsByRuleId(db: Database, ruleId: number) {
  * A page of a project's incidents, newest first; ids grow with time, so they are the cursors.
  * `inverted` reads from the oldest end (Relay's `last`).
  */
-export function selectIncidentsByProjectId(
-  db: Database,
-  q: {
-    projectId: number;
-    status: IncidentStatus | null;
-    after: number | null;
-    before: number | null;
-    limit: number;
-    inverted: boolean;
-  },
-) {
+/** A page of Project.incidents: newest first, or oldest first when paging backwards. */
+export interface IncidentPage {
+  status: IncidentStatus | null;
+  after: number | null;
+  before: number | null;
+  limit: number;
+  inverted: boolean;
+}
+
+export function selectIncidentsByProjectId(db: Database, q: IncidentPage & { projectId: number }) {
   return db.prisma.$queryRawUnsafe<IncidentRow[]>(
     `/* selectIncidentsByProjectId */ SELECT ${INCIDENT_COLUMNS} FROM incident
      WHERE project_id = $1 AND ($2::text IS NULL OR status = $2)
@@ -140,5 +139,25 @@ export async function updateIncidentsLastValue(
     updates.map((u) => u.id),
     updates.map((u) => u.value),
     at,
+  );
+}
+
+/** The organization and slugs an incident payload names. */
+export async function selectIncidentProject(db: Database, projectId: number) {
+  const [project] = await db.prisma.$queryRawUnsafe<
+    Array<{ organizationId: number; organizationSlug: string; projectSlug: string }>
+  >(
+    `/* selectIncidentProject */
+     SELECT o.id AS "organizationId", o.slug AS "organizationSlug", p.slug AS "projectSlug"
+     FROM project p JOIN organization o ON o.id = p.organization_id WHERE p.id = $1`,
+    projectId,
+  );
+  return project ?? null;
+}
+
+export function selectReleaseVersionsByIds(db: Database, releaseIds: readonly number[]) {
+  return db.prisma.$queryRawUnsafe<Array<{ id: number; version: string }>>(
+    `/* selectReleaseVersionsByIds */ SELECT id, version FROM release WHERE id = ANY($1::int[])`,
+    releaseIds,
   );
 }

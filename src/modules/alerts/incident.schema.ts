@@ -2,12 +2,12 @@ import { resolveCursorConnection } from '@pothos/plugin-relay';
 import { Repeater } from 'graphql-yoga';
 import { builder } from '../../graphql/builder.ts';
 import { InvalidArgumentError } from '../../graphql/errors.ts';
+import { parseIntId } from '../../graphql/global-id.ts';
 import type { Loaders } from '../../graphql/loaders.ts';
-import { parseIntId } from '../organizations/organization.schema.ts';
 import { ProjectRef } from '../projects/project.schema.ts';
 import { ReleaseRef } from '../releases/release.schema.ts';
 import { AlertRuleRef } from './alert-rule.schema.ts';
-import { type IncidentRow, selectIncidentsByProjectId } from './incident.queries.ts';
+import type { IncidentRow } from './incident.queries.ts';
 import { INCIDENT_CHANNEL, type IncidentNotice } from './incident-events.ts';
 
 // Incidents: Project.incidents (a Relay connection, newest first) and Subscription.incidents, fed
@@ -99,14 +99,15 @@ builder.objectField(ProjectRef, 'incidents', (t) =>
           toCursor: (i: IncidentRow) => String(i.id),
         },
         async ({ after, before, limit, inverted }): Promise<IncidentRow[]> =>
-          await selectIncidentsByProjectId(ctx.db, {
-            projectId: project.id,
-            status: args.status ?? null,
-            after: cursorId(after, 'after'),
-            before: cursorId(before, 'before'),
-            limit,
-            inverted,
-          }),
+          await ctx.loaders
+            .incidentsByProjectId({
+              status: args.status ?? null,
+              after: cursorId(after, 'after'),
+              before: cursorId(before, 'before'),
+              limit,
+              inverted,
+            })
+            .load(project.id),
       );
       // resolveCursorConnection answers null only when given no arguments to page by.
       if (!connection) throw new Error('no page');

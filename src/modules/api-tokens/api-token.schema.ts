@@ -3,7 +3,8 @@ import { DISPLAY_PREFIX_LENGTH, generateOrgToken } from '../../auth/token-format
 import { API_TOKEN_CHANNEL, hashToken } from '../../auth/tokens.ts';
 import { builder } from '../../graphql/builder.ts';
 import { ForbiddenError, InvalidArgumentError, NotFoundError } from '../../graphql/errors.ts';
-import { OrganizationRef, parseIntId } from '../organizations/organization.schema.ts';
+import { parseIntId } from '../../graphql/global-id.ts';
+import { OrganizationRef } from '../organizations/organization.schema.ts';
 import { type ApiTokenRow, insertApiToken, updateApiTokenRevoked } from './api-token.queries.ts';
 
 export const ApiScopeEnum = builder.enumType('ApiScope', {

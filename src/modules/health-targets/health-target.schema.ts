@@ -64,9 +64,9 @@ builder.objectField(ReleaseHealthRef, 'status', (t) =>
     description:
       'Against the project’s target (the environment’s own when exactly one environment is asked). Null outside a project.',
     resolve: async (h, _args, ctx) => {
-      if (h.scope.projectId === null) return null;
-      const targets = await ctx.loaders.healthTargetsByProjectId.load(h.scope.projectId);
-      return healthStatus(h, effectiveTarget(targets, h.scope.environments));
+      if (h.filter.projectId === null) return null;
+      const targets = await ctx.loaders.healthTargetsByProjectId.load(h.filter.projectId);
+      return healthStatus(h, effectiveTarget(targets, h.filter.environments));
     },
   }),
 );

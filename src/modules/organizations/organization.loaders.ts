@@ -2,9 +2,13 @@ import DataLoader from 'dataloader';
 import type { Database } from '../../db/client.ts';
 import {
   type OrganizationRow,
+  selectOrganizations,
   selectOrganizationsByIds,
   selectOrganizationsBySlugs,
 } from './organization.queries.ts';
+
+/** The one key of `allOrganizations`: the instance has a single list. */
+export const EVERY_ORGANIZATION = 'every';
 
 export function createOrganizationLoaders(db: Database) {
   return {
@@ -23,6 +27,14 @@ export function createOrganizationLoaders(db: Database) {
         return slugs.map((slug) => bySlug.get(slug) ?? null);
       },
       { name: 'organizationBySlug' },
+    ),
+    /** Query.organizations: every organization by slug (the caller keeps the readable ones). */
+    allOrganizations: new DataLoader<typeof EVERY_ORGANIZATION, OrganizationRow[]>(
+      async (keys) => {
+        const rows = await selectOrganizations(db);
+        return keys.map(() => rows);
+      },
+      { name: 'allOrganizations' },
     ),
   };
 }

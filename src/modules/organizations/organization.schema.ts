@@ -1,12 +1,10 @@
 import { keepAuthorized } from '../../graphql/authorized.ts';
 import { builder } from '../../graphql/builder.ts';
 import { ForbiddenError, InvalidArgumentError, SlugTakenError } from '../../graphql/errors.ts';
+import { parseIntId } from '../../graphql/global-id.ts';
 import { parseSlugAndName, SLUG_RULE } from '../slug.ts';
-import {
-  insertOrganization,
-  type OrganizationRow,
-  selectOrganizations,
-} from './organization.queries.ts';
+import { EVERY_ORGANIZATION } from './organization.loaders.ts';
+import { insertOrganization, type OrganizationRow } from './organization.queries.ts';
 
 export const OrganizationRef = builder.objectRef<OrganizationRow>('Organization');
 
@@ -28,7 +26,7 @@ builder.queryFields((t) => ({
     description: 'Every organization the token may read, by slug.',
     authScopes: { authenticated: true },
     resolve: async (_root, _args, ctx) =>
-      keepAuthorized(ctx, await selectOrganizations(ctx.db), (org) => ({
+      keepAuthorized(ctx, await ctx.loaders.allOrganizations.load(EVERY_ORGANIZATION), (org) => ({
         readOrganization: org.id,
       })),
   }),
@@ -70,9 +68,3 @@ builder.mutationField('createOrganization', (t) =>
     },
   }),
 );
-
-/** Global ids carry integer keys; anything else matches no row rather than failing the query. */
-export function parseIntId(id: string): number {
-  const n = Number(id);
-  return Number.isSafeInteger(n) && n > 0 ? n : 0;
-}

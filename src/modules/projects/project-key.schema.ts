@@ -1,8 +1,8 @@
 import type { Database } from '../../db/client.ts';
 import { builder } from '../../graphql/builder.ts';
 import { ForbiddenError, InvalidArgumentError, NotFoundError } from '../../graphql/errors.ts';
+import { parseIntId } from '../../graphql/global-id.ts';
 import { PROJECT_KEY_CHANNEL } from '../../ingest/project-key.ts';
-import { parseIntId } from '../organizations/organization.schema.ts';
 import { buildDsn } from './dsn.ts';
 import {
   insertProjectKey,

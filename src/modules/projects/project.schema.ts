@@ -5,7 +5,8 @@ import {
   NotFoundError,
   SlugTakenError,
 } from '../../graphql/errors.ts';
-import { OrganizationRef, parseIntId } from '../organizations/organization.schema.ts';
+import { parseIntId } from '../../graphql/global-id.ts';
+import { OrganizationRef } from '../organizations/organization.schema.ts';
 import { parseSlugAndName, SLUG_RULE } from '../slug.ts';
 import { buildDsn } from './dsn.ts';
 import { insertProject, type ProjectRow } from './project.queries.ts';

@@ -1,20 +1,20 @@
 import { resolveSeries } from '../../graphql/series.ts';
 import type { HealthPoint } from './health.schema.ts';
-import type { HealthData, HealthScope, SeriesScope } from './release-health.loaders.ts';
+import type { HealthData, HealthFilter, SeriesFilter } from './release-health.loaders.ts';
 
 /**
  * The points of a `stats` field: the range aligned to the interval, one loader call for the whole
  * series, each interval stamped with its start. Throws InvalidArgumentError for a bad interval.
  */
 export async function loadHealthSeries(
-  scope: HealthScope,
+  filter: HealthFilter,
   args: { interval?: string | null; display?: 'SESSIONS' | 'USERS' | null },
-  load: (scope: SeriesScope) => Promise<HealthData[]>,
+  load: (filter: SeriesFilter) => Promise<HealthData[]>,
 ): Promise<HealthPoint[]> {
-  const series = resolveSeries(scope.range, args.interval);
+  const series = resolveSeries(filter.range, args.interval);
   const points = await load({
-    ...scope,
-    range: { ...scope.range, start: series.start, end: series.end },
+    ...filter,
+    range: { ...filter.range, start: series.start, end: series.end },
     intervalSeconds: series.intervalSeconds,
     intervalCount: series.intervals.length,
     granularity: series.granularity,

@@ -16,28 +16,28 @@ import {
   StatsDisplayEnum,
 } from './health.schema.ts';
 import { loadHealthSeries } from './health-series.ts';
-import type { HealthScope } from './release-health.loaders.ts';
+import type { HealthFilter } from './release-health.loaders.ts';
 
 // Release.health, Release.adoptionStage and Project.health: Sentry's release-health numbers.
 // Query fields return their type; a bad argument is a BAD_USER_INPUT error (src/graphql/errors.ts).
 
 export interface ReleaseHealthShape extends HealthShape {
   releaseId: number;
-  scope: HealthScope;
+  filter: HealthFilter;
 }
 
 interface ProjectHealthShape extends HealthShape {
   projectId: number;
-  scope: HealthScope;
+  filter: HealthFilter;
 }
 
 const DAY_MS = 86_400_000;
 
-function scopeFrom(
+function filterFrom(
   args: RangeArgs & { environments?: string[] | null },
   projectId: number | null,
   ctx: Context,
-): HealthScope {
+): HealthFilter {
   return { projectId, environments: args.environments ?? null, range: resolveRange(args, ctx.now) };
 }
 
@@ -47,13 +47,13 @@ export const ReleaseHealthRef = builder.objectRef<ReleaseHealthShape>('ReleaseHe
   interfaces: [HealthInterface],
   fields: (t) => {
     const adoption = async (h: ReleaseHealthShape, ctx: Context) => {
-      if (h.scope.projectId === null) return null;
+      if (h.filter.projectId === null) return null;
       // The same project and environments over adoption's window (spec §4.2).
-      const day = { ...h.scope, range: last24Hours(ctx.now) };
+      const day = { ...h.filter, range: last24Hours(ctx.now) };
       const [release, project] = await Promise.all([
         // The same loader as health(period: "24h"): the page's releases share one batch.
         ctx.loaders.releaseHealthByReleaseId(day).load(h.releaseId),
-        ctx.loaders.projectDayCountsByProjectId(day).load(h.scope.projectId),
+        ctx.loaders.projectDayCountsByProjectId(day).load(h.filter.projectId),
       ]);
       return { release, project };
     };
@@ -62,7 +62,7 @@ export const ReleaseHealthRef = builder.objectRef<ReleaseHealthShape>('ReleaseHe
         description: 'Whether the release had any session in the last 90 days.',
         resolve: async (h, _args, ctx) => {
           const { last } = await ctx.loaders
-            .releaseTimeBoundsByReleaseId(h.scope.projectId)
+            .releaseTimeBoundsByReleaseId(h.filter.projectId)
             .load(h.releaseId);
           return last !== null && last.getTime() >= ctx.now.getTime() - 90 * DAY_MS;
         },
@@ -115,7 +115,7 @@ export const ReleaseHealthRef = builder.objectRef<ReleaseHealthShape>('ReleaseHe
           display: t.arg({ type: StatsDisplayEnum, defaultValue: 'SESSIONS' }),
         },
         resolve: (h, args, ctx) =>
-          loadHealthSeries(h.scope, args, (s) =>
+          loadHealthSeries(h.filter, args, (s) =>
             ctx.loaders.releaseSeriesByReleaseId(s).load(h.releaseId),
           ),
       }),
@@ -134,7 +134,7 @@ const ProjectHealthRef = builder.objectRef<ProjectHealthShape>('ProjectHealth').
         display: t.arg({ type: StatsDisplayEnum, defaultValue: 'SESSIONS' }),
       },
       resolve: (h, args, ctx) =>
-        loadHealthSeries(h.scope, args, (s) =>
+        loadHealthSeries(h.filter, args, (s) =>
           ctx.loaders.projectSeriesByProjectId(s).load(h.projectId),
         ),
     }),
@@ -155,11 +155,11 @@ builder.objectField(ReleaseRef, 'health', (t) =>
     type: ReleaseHealthRef,
     args: healthArgs,
     resolve: async (release, args, ctx) => {
-      const scope = scopeFrom(args, release.projectId, ctx);
+      const filter = filterFrom(args, release.projectId, ctx);
       const id = release.row.id;
-      const counts = await ctx.loaders.releaseHealthByReleaseId(scope).load(id);
-      const durations = (c: Context) => c.loaders.releaseDurationsByReleaseId(scope).load(id);
-      return { ...counts, durations, releaseId: id, scope };
+      const counts = await ctx.loaders.releaseHealthByReleaseId(filter).load(id);
+      const durations = (c: Context) => c.loaders.releaseDurationsByReleaseId(filter).load(id);
+      return { ...counts, durations, releaseId: id, filter };
     },
   }),
 );
@@ -169,11 +169,11 @@ builder.objectField(ProjectRef, 'health', (t) =>
     type: ProjectHealthRef,
     args: healthArgs,
     resolve: async (project, args, ctx) => {
-      const scope = scopeFrom(args, project.id, ctx);
+      const filter = filterFrom(args, project.id, ctx);
       const id = project.id;
-      const counts = await ctx.loaders.projectHealthByProjectId(scope).load(id);
-      const durations = (c: Context) => c.loaders.projectDurationsByProjectId(scope).load(id);
-      return { ...counts, durations, projectId: id, scope };
+      const counts = await ctx.loaders.projectHealthByProjectId(filter).load(id);
+      const durations = (c: Context) => c.loaders.projectDurationsByProjectId(filter).load(id);
+      return { ...counts, durations, projectId: id, filter };
     },
   }),
 );

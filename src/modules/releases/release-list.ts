@@ -1,19 +1,18 @@
-import type { Database } from '../../db/client.ts';
-import { last24Hours, type TimeRange, totalsGranularity } from '../../graphql/time-range.ts';
+import { last24Hours, type TimeRange } from '../../graphql/time-range.ts';
 import { ratio } from '../../health/crash-free.ts';
-import { type MetricsRow, selectSessionMetrics } from '../../metrics/session-metrics.queries.ts';
+import type { MetricsRow } from '../../metrics/session-metrics.queries.ts';
 import {
   DEFAULT_HEALTH_TARGET,
   type HealthTargetValues,
   healthStatus,
   STATUS_RANK,
 } from '../health-targets/health-status.ts';
-import { type ReleaseRow, selectReleasesByProjectId } from './release.queries.ts';
+import type { ReleaseRow } from './release.queries.ts';
 import { compareVersions } from './release-version.ts';
 
-// The release list of a project, in Sentry's orders (spec §4.4). Health orders rank by one
-// grouped statement over every release of the project; the page's own health then comes
-// through the batched loaders.
+// The release list of a project, in Sentry's orders (spec §4.4). Pure: the loader reads the
+// releases and, for a health order, one grouped statement over every release of the project
+// (release.queries.ts); the page's own health then comes through the batched loaders.
 
 export const RELEASE_SORTS = [
   'DATE',
@@ -31,7 +30,7 @@ export type ReleaseSort = (typeof RELEASE_SORTS)[number];
 /** The number a health order ranks by (larger first); null ranks last. */
 const SORT_VALUE: Record<
   Exclude<ReleaseSort, 'DATE'>,
-  (m: MetricsRow, o: ReleaseListOptions) => number | null
+  (m: MetricsRow, o: Pick<ReleaseListOptions, 'healthTarget'>) => number | null
 > = {
   SESSIONS: (m) => (m.sessions.sessions > 0 ? m.sessions.sessions : null),
   USERS: (m) => (m.users.users > 0 ? m.users.users : null),
@@ -76,31 +75,29 @@ function newestFirst(a: ReleaseRow, b: ReleaseRow): number {
   );
 }
 
-export async function listProjectReleases(
-  db: Database,
-  o: ReleaseListOptions,
-): Promise<ReleaseRow[]> {
+/** The range a health order ranks over: the last 24 h for the 24 h orders and adoption. */
+export function rankingRange(o: Pick<ReleaseListOptions, 'sort' | 'range' | 'now'>): TimeRange {
+  const last24h = o.sort === 'SESSIONS_24H' || o.sort === 'USERS_24H' || o.sort === 'ADOPTION';
+  return last24h ? last24Hours(o.now) : o.range;
+}
+
+/** Whether the order needs distinct users (the costly half of the ranking statement). */
+export const ranksByUsers = (sort: ReleaseSort) => USER_SORTS.has(sort);
+
+/**
+ * Sorts a project's releases (in place) in the list's order: DATE by creation, a health order
+ * by its value in `metrics` (one row per release; releases without a row come last).
+ */
+export function sortReleases(
+  releases: ReleaseRow[],
+  metrics: readonly MetricsRow[],
+  o: Pick<ReleaseListOptions, 'sort' | 'healthTarget'>,
+): ReleaseRow[] {
   if (o.sort === 'DATE') {
-    const releases = await selectReleasesByProjectId(db, o.projectId, o.search);
     return releases.sort(
       (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || newestFirst(a, b),
     );
   }
-  const last24h = o.sort === 'SESSIONS_24H' || o.sort === 'USERS_24H' || o.sort === 'ADOPTION';
-  const range = last24h ? last24Hours(o.now) : o.range;
-  // The list and the ranking are independent reads: run them side by side.
-  const [releases, metrics] = await Promise.all([
-    selectReleasesByProjectId(db, o.projectId, o.search),
-    selectSessionMetrics(db, {
-      projectIds: [o.projectId],
-      environments: o.environments ?? undefined,
-      start: range.start,
-      end: range.end,
-      granularity: totalsGranularity(range),
-      groupBy: ['release'],
-      withoutUsers: !USER_SORTS.has(o.sort),
-    }),
-  ]);
   const rankOf = SORT_VALUE[o.sort];
   const values = new Map(metrics.map((m) => [m.releaseId, rankOf(m, o)]));
   return releases.sort((a, b) => {

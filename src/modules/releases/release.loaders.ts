@@ -5,15 +5,37 @@ import { loaderFamily } from '../../graphql/loader-family.ts';
 import {
   type ReleaseRow,
   selectProjectIdsByReleaseIds,
+  selectReleaseRankings,
   selectReleasesByIds,
+  selectReleasesByProjectId,
   selectReleasesByProjectVersions,
   selectReleaseTimeBounds,
 } from './release.queries.ts';
-import { listProjectReleases, type ReleaseListOptions } from './release-list.ts';
+import {
+  type ReleaseListOptions,
+  rankingRange,
+  ranksByUsers,
+  sortReleases,
+} from './release-list.ts';
 
 export interface ReleaseTimeBounds {
   first: Date | null;
   last: Date | null;
+}
+
+/** One project's release list: the releases, and for a health order their ranking beside them. */
+async function loadReleaseList(db: Database, o: ReleaseListOptions): Promise<ReleaseRow[]> {
+  const [releases, rankings] = await Promise.all([
+    selectReleasesByProjectId(db, o.projectId, o.search),
+    o.sort === 'DATE'
+      ? []
+      : selectReleaseRankings(db, o.projectId, {
+          environments: o.environments,
+          range: rankingRange(o),
+          withUsers: ranksByUsers(o.sort),
+        }),
+  ]);
+  return sortReleases(releases, rankings, o);
 }
 
 export function createReleaseLoaders(db: Database) {
@@ -52,11 +74,11 @@ export function createReleaseLoaders(db: Database) {
       (options: Omit<ReleaseListOptions, 'projectId'>) =>
         new DataLoader<number, ReleaseRow[], string>(
           (ids) =>
-            Promise.all(ids.map((projectId) => listProjectReleases(db, { ...options, projectId }))),
+            Promise.all(ids.map((projectId) => loadReleaseList(db, { ...options, projectId }))),
           { name: 'releasesByProjectId', cacheKeyFn: String },
         ),
     ),
-    /** Keyed by release id; one loader per project scope (null: every project). */
+    /** Keyed by release id; one loader per project (null: every project). */
     releaseTimeBoundsByReleaseId: loaderFamily(
       (projectId: number | null) =>
         new DataLoader<number, ReleaseTimeBounds, string>(

@@ -1,4 +1,6 @@
 import type { Database } from '../../db/client.ts';
+import { type TimeRange, totalsGranularity } from '../../graphql/time-range.ts';
+import { type MetricsRow, selectSessionMetrics } from '../../metrics/session-metrics.queries.ts';
 
 export interface ReleaseRow {
   id: number;
@@ -29,6 +31,23 @@ export function selectReleasesByProjectId(
     projectId,
     search,
   );
+}
+
+/** What a health order of the release list ranks by: one row per release of the project. */
+export function selectReleaseRankings(
+  db: Database,
+  projectId: number,
+  filter: { environments: readonly string[] | null; range: TimeRange; withUsers: boolean },
+): Promise<MetricsRow[]> {
+  return selectSessionMetrics(db, {
+    projectIds: [projectId],
+    environments: filter.environments ?? undefined,
+    start: filter.range.start,
+    end: filter.range.end,
+    granularity: totalsGranularity(filter.range),
+    groupBy: ['release'],
+    withoutUsers: !filter.withUsers,
+  });
 }
 
 export function selectReleasesByProjectVersions(

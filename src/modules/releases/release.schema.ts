@@ -1,9 +1,9 @@
 import { resolveArrayConnection } from '@pothos/plugin-relay';
 import { builder } from '../../graphql/builder.ts';
 import { InvalidArgumentError } from '../../graphql/errors.ts';
+import { parseIntId } from '../../graphql/global-id.ts';
 import { PERIOD_DESCRIPTION, resolveRange } from '../../graphql/time-range.ts';
 import { effectiveTarget } from '../health-targets/health-status.ts';
-import { parseIntId } from '../organizations/organization.schema.ts';
 import { ProjectRef } from '../projects/project.schema.ts';
 import type { ReleaseRow } from './release.queries.ts';
 import { RELEASE_SORTS } from './release-list.ts';

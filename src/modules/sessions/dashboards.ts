@@ -43,13 +43,6 @@ export function loadDashboards(dir: URL = DASHBOARDS_DIR): DashboardDocument[] {
     });
 }
 
-/** One dashboard document by file name (`session-health`) or operation name (`SessionHealth`). */
-export function dashboardDocument(name: string, dir: URL = DASHBOARDS_DIR): DashboardDocument {
-  const found = loadDashboards(dir).find((d) => d.name === name || d.operationName === name);
-  if (!found) throw new Error(`no dashboard document named "${name}" in dashboards/`);
-  return found;
-}
-
 /** Persisted operation id → document text, for the persisted-operations plugin. */
 export function persistedDashboardOperations(dir: URL = DASHBOARDS_DIR): Map<string, string> {
   return new Map(loadDashboards(dir).map((d) => [d.sha256, d.text]));

@@ -8,14 +8,14 @@ import {
   validateInterval,
 } from '../../health/time-window.ts';
 import type { Granularity, MetricGroupKey } from '../../metrics/session-metrics.queries.ts';
-import type { SessionsSelection } from './sessions.selection.ts';
+import type { SessionsSelection } from './sessions-selection.ts';
 import {
   isStatusGroupable,
-  SESSION_STATUSES,
+  SESSION_STATUS_GROUPS,
   toEnumName,
   VALUE_FIELD_BY_NAME,
   VALUE_FIELDS,
-} from './sessions.values.ts';
+} from './sessions-values.ts';
 
 // From GraphQL arguments to a checked sessions query, with Sentry's limits
 // (shared/spec/sentry-reference.md §5.3, §5.5). Every refusal is an InvalidArgumentError naming
@@ -54,8 +54,8 @@ export interface SessionsSpec {
   granularity: Granularity;
   environments: string[] | null;
   releases: string[] | null;
-  /** Stored dimensions to group by, in a fixed order. */
-  dims: MetricGroupKey[];
+  /** Stored keys to group by, in a fixed order (SESSION_STATUS is `byStatus`). */
+  groupBy: MetricGroupKey[];
   byStatus: boolean;
   /** A value field name, or 'releaseDate'. */
   orderBy: string;
@@ -108,7 +108,7 @@ function resolveInterval(range: TimeRange, interval: string | null | undefined):
   return text;
 }
 
-function resolveOrder(args: SessionsArgs, byStatus: boolean, dims: MetricGroupKey[]) {
+function resolveOrder(args: SessionsArgs, byStatus: boolean, groupBy: MetricGroupKey[]) {
   if (!args.orderBy) return { orderBy: 'sessions', descending: true };
   if (byStatus) {
     throw new InvalidArgumentError(
@@ -118,7 +118,7 @@ function resolveOrder(args: SessionsArgs, byStatus: boolean, dims: MetricGroupKe
   }
   const descending = (args.orderBy.direction ?? 'DESC') === 'DESC';
   if (args.orderBy.field === 'RELEASE_DATE') {
-    if (!dims.includes('release')) {
+    if (!groupBy.includes('release')) {
       throw new InvalidArgumentError(
         'orderBy',
         'Ordering by RELEASE_DATE needs RELEASE in groupBy.',
@@ -144,7 +144,7 @@ function checkStatusGrouping(selection: SessionsSelection): void {
 
 /** `intervals` is 1 when no series is selected: the limit bounds the values a response carries. */
 function resolveLimit(args: SessionsArgs, intervals: number, byStatus: boolean) {
-  const points = intervals * (byStatus ? SESSION_STATUSES.length : 1);
+  const points = intervals * (byStatus ? SESSION_STATUS_GROUPS.length : 1);
   const offset = args.offset ?? 0;
   if (offset < 0) throw new InvalidArgumentError('offset', 'offset cannot be negative.');
   // groups × intervals ≤ MAX_POINTS (spec §5.3 step 5); Vigil refuses rather than truncates.
@@ -168,13 +168,13 @@ export function resolveSessionsSpec(
 ): SessionsSpec {
   const range = resolveRange(args, now, { anyPeriod: true });
   const series = resolveSeries(range, resolveInterval(range, args.interval));
-  const groupBy = new Set(args.groupBy ?? []);
-  const dims = (['project', 'release', 'environment'] as const).filter((d) =>
-    groupBy.has(d.toUpperCase() as SessionsGroupBy),
+  const asked = new Set(args.groupBy ?? []);
+  const groupBy = (['project', 'release', 'environment'] as const).filter((key) =>
+    asked.has(key.toUpperCase() as SessionsGroupBy),
   );
-  const byStatus = groupBy.has('SESSION_STATUS');
+  const byStatus = asked.has('SESSION_STATUS');
   if (byStatus) checkStatusGrouping(selection);
-  const order = resolveOrder(args, byStatus, dims);
+  const order = resolveOrder(args, byStatus, groupBy);
   const isDuration = (name: string) => VALUE_FIELD_BY_NAME.get(name)?.kind === 'duration';
   return {
     start: series.start,
@@ -184,7 +184,7 @@ export function resolveSessionsSpec(
     granularity: series.granularity,
     environments: args.environments ? [...args.environments] : null,
     releases: args.releases ? [...args.releases] : null,
-    dims,
+    groupBy,
     byStatus,
     ...order,
     ...resolveLimit(args, selection.series.size > 0 ? series.intervals.length : 1, byStatus),

@@ -1,8 +1,8 @@
 import type { SessionCounts, UserCounts } from '../../health/crash-free.ts';
 import type { DurationCount } from '../../health/duration.ts';
 import type { ReleaseRow } from '../releases/release.queries.ts';
-import { VALUE_FIELD_BY_NAME } from './sessions.values.ts';
 import type { SessionsSpec } from './sessions-args.ts';
+import { VALUE_FIELD_BY_NAME } from './sessions-values.ts';
 
 // The order of a sessions query's groups, before its limit picks them: by one value over the
 // range or by release date; groups without a value last; ties in a fixed order.

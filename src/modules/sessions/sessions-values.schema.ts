@@ -1,8 +1,8 @@
 import { builder } from '../../graphql/builder.ts';
-import { type SessionsValuesShape, VALUE_FIELDS } from './sessions.values.ts';
+import { type SessionsValuesShape, VALUE_FIELDS } from './sessions-values.ts';
 
 // SessionsValues (a group's totals) and SessionsSeries (the same fields, one entry per interval),
-// both generated from the one table in sessions.values.ts so they cannot drift apart.
+// both generated from the one table in sessions-values.ts so they cannot drift apart.
 
 export const SessionsValuesRef = builder
   .objectRef<SessionsValuesShape>('SessionsValues')

@@ -1,8 +1,20 @@
 import DataLoader from 'dataloader';
 import type { Database } from '../../db/client.ts';
 import { loaderFamily } from '../../graphql/loader-family.ts';
+import { selectReleaseIdsByVersions, selectReleasesByIds } from '../releases/release.queries.ts';
+import { NO_SESSIONS_ROWS, selectSessionsRows } from './sessions.queries.ts';
 import type { SessionsSpec } from './sessions-args.ts';
-import { ALL_PROJECTS, runSessionsQuery, type SessionsResultShape } from './sessions-result.ts';
+import {
+  ALL_PROJECTS,
+  groupTotals,
+  pageGroups,
+  releaseIdsOf,
+  resultKeysOf,
+  type SessionsTarget,
+  seriesQuery,
+  totalsQuery,
+} from './sessions-groups.ts';
+import { type SessionsResultShape, shapeSessionsResults } from './sessions-shape.ts';
 
 export interface ProjectSessionsKey {
   projectId: number;
@@ -13,6 +25,39 @@ export interface OrganizationSessionsKey {
   organizationId: number;
   /** The organization's projects the query covers, already checked to be its own. */
   projectIds: readonly number[];
+}
+
+/**
+ * One run of a sessions query: each statement, then the pure step that decides the next. At most
+ * one statement for the `releases` filter, one or two for the totals, one for the groups'
+ * releases and one or two for the series, whatever the number of groups or releases.
+ * @returns a result for every key of `resultKeysOf(target)`, data or not.
+ */
+async function loadSessions(
+  db: Database,
+  spec: SessionsSpec,
+  target: SessionsTarget,
+): Promise<Map<number, SessionsResultShape>> {
+  const releaseIds = spec.releases
+    ? await selectReleaseIdsByVersions(db, target.organizationIds, spec.releases)
+    : undefined;
+  const query = totalsQuery(spec, target, releaseIds);
+  const totals = query
+    ? await selectSessionsRows(db, query, spec.need.totalsDurations)
+    : NO_SESSIONS_ROWS;
+  const groups = groupTotals(spec, resultKeysOf(target), totals);
+  const named = releaseIdsOf(totals);
+  const releases = new Map(
+    named.length > 0 ? (await selectReleasesByIds(db, named)).map((r) => [r.id, r]) : [],
+  );
+  const pages = pageGroups(spec, groups, releases);
+  const picked = [...pages.values()].flatMap((p) => p.groups);
+  // The series is read only for the picked groups (all of them when adoption needs every one).
+  const series =
+    query && spec.need.series && totals.rows.length > 0 && picked.length > 0
+      ? await selectSessionsRows(db, seriesQuery(spec, query, picked), spec.need.seriesDurations)
+      : NO_SESSIONS_ROWS;
+  return shapeSessionsResults(spec, pages, series, releases);
 }
 
 export function createSessionsLoaders(db: Database) {
@@ -27,7 +72,7 @@ export function createSessionsLoaders(db: Database) {
           (keys) =>
             Promise.all(
               keys.map(async (k) => {
-                const results = await runSessionsQuery(db, spec, {
+                const results = await loadSessions(db, spec, {
                   projectIds: k.projectIds,
                   organizationIds: [k.organizationId],
                   perProject: false,
@@ -52,7 +97,7 @@ export function createSessionsLoaders(db: Database) {
       (spec: SessionsSpec) =>
         new DataLoader<ProjectSessionsKey, SessionsResultShape, string>(
           async (keys) => {
-            const results = await runSessionsQuery(db, spec, {
+            const results = await loadSessions(db, spec, {
               projectIds: keys.map((k) => k.projectId),
               organizationIds: [...new Set(keys.map((k) => k.organizationId))],
               perProject: true,

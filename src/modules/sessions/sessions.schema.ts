@@ -4,15 +4,15 @@ import { InvalidArgumentError } from '../../graphql/errors.ts';
 import { PERIOD_DESCRIPTION } from '../../graphql/time-range.ts';
 import { OrganizationRef } from '../organizations/organization.schema.ts';
 import { ProjectRef } from '../projects/project.schema.ts';
-import { sessionsSelection } from './sessions.selection.ts';
-import { SESSION_STATUSES } from './sessions.values.ts';
 import { GROUP_BY_VALUES, ORDER_FIELDS, resolveSessionsSpec } from './sessions-args.ts';
+import { sessionsSelection } from './sessions-selection.ts';
 import type {
   SessionsGroupKey,
   SessionsGroupShape,
   SessionsResultShape,
-} from './sessions-result.ts';
+} from './sessions-shape.ts';
 import { SessionsSeriesRef, SessionsValuesRef } from './sessions-values.schema.ts';
+import { SESSION_STATUS_GROUPS } from './sessions-values.ts';
 
 // Organization.sessions and Project.sessions: Sentry's /sessions/ API as one typed query
 // (shared/spec/sentry-reference.md §5). A bad argument is a BAD_USER_INPUT error naming it.
@@ -20,7 +20,7 @@ import { SessionsSeriesRef, SessionsValuesRef } from './sessions-values.schema.t
 const SessionStatusEnum = builder.enumType('SessionStatus', {
   description:
     'The exclusive outcome groups of spec §5.5: HEALTHY, ERRORED (handled errors only), UNHANDLED, CRASHED, ABNORMAL.',
-  values: SESSION_STATUSES,
+  values: SESSION_STATUS_GROUPS,
 });
 
 const SessionsGroupByEnum = builder.enumType('SessionsGroupBy', {

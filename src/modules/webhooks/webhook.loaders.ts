@@ -1,9 +1,12 @@
 import DataLoader from 'dataloader';
 import type { Database } from '../../db/client.ts';
 import { groupBy } from '../../graphql/group-by.ts';
+import { loaderFamily } from '../../graphql/loader-family.ts';
 import {
   type AttemptRow,
+  type DeliveryRow,
   selectAttemptsByDeliveryIds,
+  selectDeliveriesByWebhookIds,
   selectWebhooksByIds,
   selectWebhooksByOrganizationIds,
   type WebhookRow,
@@ -25,6 +28,19 @@ export function createWebhookLoaders(db: Database) {
         return ids.map((id) => byOrg.get(id) ?? []);
       },
       { name: 'webhooksByOrganizationId' },
+    ),
+    /** Webhook.deliveries: the newest `first` of each webhook, one loader per `first`. */
+    webhookDeliveriesByWebhookId: loaderFamily(
+      (first: number) =>
+        new DataLoader<number, DeliveryRow[], string>(
+          async (ids) => {
+            const rows = await selectDeliveriesByWebhookIds(db, ids, first);
+            const byHook = groupBy(rows, (r) => r.webhookId);
+            return ids.map((id) => byHook.get(id) ?? []);
+          },
+          { name: 'webhookDeliveriesByWebhookId', cacheKeyFn: String },
+        ),
+      String,
     ),
     webhookAttemptsByDeliveryId: new DataLoader<number, AttemptRow[]>(
       async (ids) => {

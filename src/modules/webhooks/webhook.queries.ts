@@ -89,6 +89,19 @@ export async function updateWebhookDeleted(db: Database, id: number, at: Date) {
   return row ?? null;
 }
 
+/** Live webhooks of the organization that take `event` (or the one webhook asked for). */
+function selectWebhooksForEvent(
+  tx: SqlSession,
+  d: { organizationId: number; event: string; webhookId?: number },
+) {
+  return tx.query<{ id: number }>(
+    `/* selectWebhooksForEvent */ SELECT id FROM webhook
+     WHERE organization_id = $1 AND deleted_at IS NULL
+       AND (($3::int IS NULL AND $2 = ANY(events)) OR id = $3)`,
+    [d.organizationId, d.event, d.webhookId ?? null],
+  );
+}
+
 /** Queues one delivery per live webhook of the organization that takes `event`; returns them. */
 export async function insertWebhookDeliveries(
   tx: SqlSession,
@@ -101,12 +114,7 @@ export async function insertWebhookDeliveries(
     at: Date;
   },
 ): Promise<DeliveryRow[]> {
-  const hooks = await tx.query<{ id: number }>(
-    `/* selectWebhooksForEvent */ SELECT id FROM webhook
-     WHERE organization_id = $1 AND deleted_at IS NULL
-       AND (($3::int IS NULL AND $2 = ANY(events)) OR id = $3)`,
-    [d.organizationId, d.event, d.webhookId ?? null],
-  );
+  const hooks = await selectWebhooksForEvent(tx, d);
   if (hooks.length === 0) return [];
   const ids = hooks.map(() => randomUUID());
   return tx.query<DeliveryRow>(
@@ -156,36 +164,47 @@ export function claimDueDeliveries(
   );
 }
 
+type Attempt = Omit<AttemptRow, 'id'> & { status: DeliveryStatus; nextAttemptAt: Date };
+
 /** Records one attempt and the delivery's next state, in one transaction. */
-export async function recordAttempt(
-  db: Database,
-  a: Omit<AttemptRow, 'id'> & {
-    status: DeliveryStatus;
-    nextAttemptAt: Date;
-  },
-) {
+export async function recordAttempt(db: Database, a: Attempt) {
   await db.transaction(async (tx) => {
-    await tx.query(
-      `/* insertWebhookAttempt */
-       INSERT INTO webhook_attempt (delivery_id, attempted_at, status_code, error, response_body,
-         duration_ms) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [a.deliveryId, a.attemptedAt, a.statusCode, a.error, a.responseBody, a.durationMs],
-    );
-    await tx.query(
-      `/* updateWebhookDeliveryAttempted */
-       UPDATE webhook_delivery SET attempts = attempts + 1, status = $2, next_attempt_at = $3,
-         delivered_at = CASE WHEN $2 = 'DELIVERED' THEN $4::timestamptz END, lease_until = NULL
-       WHERE id = $1`,
-      [a.deliveryId, a.status, a.nextAttemptAt, a.attemptedAt],
-    );
+    await insertWebhookAttempt(tx, a);
+    await updateWebhookDeliveryAttempted(tx, a);
   });
 }
 
-export function selectDeliveriesByWebhookId(db: Database, webhookId: number, limit: number) {
+function insertWebhookAttempt(tx: SqlSession, a: Attempt) {
+  return tx.query(
+    `/* insertWebhookAttempt */
+     INSERT INTO webhook_attempt (delivery_id, attempted_at, status_code, error, response_body,
+       duration_ms) VALUES ($1, $2, $3, $4, $5, $6)`,
+    [a.deliveryId, a.attemptedAt, a.statusCode, a.error, a.responseBody, a.durationMs],
+  );
+}
+
+function updateWebhookDeliveryAttempted(tx: SqlSession, a: Attempt) {
+  return tx.query(
+    `/* updateWebhookDeliveryAttempted */
+     UPDATE webhook_delivery SET attempts = attempts + 1, status = $2, next_attempt_at = $3,
+       delivered_at = CASE WHEN $2 = 'DELIVERED' THEN $4::timestamptz END, lease_until = NULL
+     WHERE id = $1`,
+    [a.deliveryId, a.status, a.nextAttemptAt, a.attemptedAt],
+  );
+}
+
+/** The newest `limit` deliveries of each webhook, newest first: one statement for any number. */
+export function selectDeliveriesByWebhookIds(
+  db: Database,
+  webhookIds: readonly number[],
+  limit: number,
+) {
   return db.prisma.$queryRawUnsafe<DeliveryRow[]>(
-    `/* selectDeliveriesByWebhookId */ SELECT ${DELIVERY} FROM webhook_delivery
-     WHERE webhook_id = $1 ORDER BY id DESC LIMIT $2`,
-    webhookId,
+    `/* selectDeliveriesByWebhookIds */ SELECT ${DELIVERY} FROM (
+       SELECT *, row_number() OVER (PARTITION BY webhook_id ORDER BY id DESC) AS newest
+       FROM webhook_delivery WHERE webhook_id = ANY($1::int[])
+     ) d WHERE newest <= $2 ORDER BY id DESC`,
+    webhookIds,
     limit,
   );
 }

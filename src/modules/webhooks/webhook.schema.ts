@@ -1,13 +1,13 @@
 import { builder } from '../../graphql/builder.ts';
 import { ForbiddenError, InvalidArgumentError, NotFoundError } from '../../graphql/errors.ts';
+import { parseIntId } from '../../graphql/global-id.ts';
 import { deliverDueWebhooks } from '../../jobs/webhook-deliverer.ts';
-import { OrganizationRef, parseIntId } from '../organizations/organization.schema.ts';
+import { OrganizationRef } from '../organizations/organization.schema.ts';
 import {
   type AttemptRow,
   type DeliveryRow,
   insertWebhook,
   insertWebhookDeliveries,
-  selectDeliveriesByWebhookId,
   selectDeliveryById,
   updateWebhookDeleted,
   type WebhookRow,
@@ -92,7 +92,7 @@ builder.node(WebhookRef, {
         if (first < 1 || first > 100) {
           throw new InvalidArgumentError('first', 'first must lie between 1 and 100.');
         }
-        return selectDeliveriesByWebhookId(ctx.db, hook.id, first);
+        return ctx.loaders.webhookDeliveriesByWebhookId(first).load(hook.id);
       },
     }),
   }),

@@ -13,10 +13,20 @@ import { RATE_FIELDS } from '../../health/rates.ts';
 // (one entry per interval) and the orderBy enum. Formulas: shared/spec/release-health.md §4, §5;
 // rates are percentages 0–100 like every rate of the API (Sentry's sessions API returns fractions).
 
-export const SESSION_STATUSES = ['HEALTHY', 'ERRORED', 'UNHANDLED', 'CRASHED', 'ABNORMAL'] as const;
-export type SessionStatus = (typeof SESSION_STATUSES)[number];
+/**
+ * The exclusive outcome groups a SESSION_STATUS grouping reports (GraphQL's SessionStatus enum),
+ * not the statuses an SDK sends (src/ingest/session.item.ts's SessionStatus).
+ */
+export const SESSION_STATUS_GROUPS = [
+  'HEALTHY',
+  'ERRORED',
+  'UNHANDLED',
+  'CRASHED',
+  'ABNORMAL',
+] as const;
+export type SessionStatusGroup = (typeof SESSION_STATUS_GROUPS)[number];
 
-const BREAKDOWN_KEY: Record<SessionStatus, keyof StatusBreakdown> = {
+const BREAKDOWN_KEY: Record<SessionStatusGroup, keyof StatusBreakdown> = {
   HEALTHY: 'healthy',
   ERRORED: 'errored',
   UNHANDLED: 'unhandled',
@@ -31,7 +41,7 @@ export interface SessionsValuesShape {
   /** Durations of sessions that ended exited; empty when none or when not asked for. */
   durations: readonly DurationCount[];
   /** Set in a SESSION_STATUS group: `sessions` and `users` are that status's share (spec §5.5). */
-  status: SessionStatus | null;
+  status: SessionStatusGroup | null;
   /** Sessions of every group of the query over the same span: adoption's denominator. */
   allSessions: number;
 }
@@ -60,7 +70,7 @@ function breakdownOf(unit: 'sessions' | 'users', v: SessionsValuesShape): Status
 /** sessionsHealthy … sessionsAbnormal: the exclusive status counts (rates come from RATE_FIELDS). */
 function statusCounts(unit: 'sessions' | 'users'): ValueField[] {
   const Unit = unit === 'sessions' ? 'Sessions' : 'Users';
-  return SESSION_STATUSES.map((status) => {
+  return SESSION_STATUS_GROUPS.map((status) => {
     const key = BREAKDOWN_KEY[status];
     return {
       name: `${unit}${key[0]?.toUpperCase()}${key.slice(1)}`,

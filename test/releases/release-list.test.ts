@@ -1,0 +1,90 @@
+import { describe, expect, test } from 'vitest';
+import { ZERO_SESSION_COUNTS, ZERO_USER_COUNTS } from '../../src/health/crash-free.ts';
+import type { MetricsRow } from '../../src/metrics/session-metrics.queries.ts';
+import { DEFAULT_HEALTH_TARGET } from '../../src/modules/health-targets/health-status.ts';
+import type { ReleaseRow } from '../../src/modules/releases/release.queries.ts';
+import {
+  type ReleaseSort,
+  rankingRange,
+  ranksByUsers,
+  sortReleases,
+} from '../../src/modules/releases/release-list.ts';
+
+// The release list's orders (spec §4.4), from rows as the loader reads them to the order shown.
+
+const release = (id: number, version: string, createdAt: string): ReleaseRow => ({
+  id,
+  organizationId: 1,
+  version,
+  createdAt: new Date(createdAt),
+});
+
+const ranking = (releaseId: number, sessions: number, crashed = 0, users = 0): MetricsRow => ({
+  projectId: null,
+  releaseId,
+  environment: null,
+  interval: null,
+  sessions: { ...ZERO_SESSION_COUNTS, sessions, crashed },
+  users: { ...ZERO_USER_COUNTS, users },
+});
+
+// Created in an order that differs from their versions' order.
+const releases = () => [
+  release(1, 'app@1.0.0', '2026-05-03T00:00:00Z'),
+  release(2, 'app@2.0.0', '2026-05-01T00:00:00Z'),
+  release(3, 'app@1.5.0', '2026-05-02T00:00:00Z'),
+  release(4, 'other', '2026-05-04T00:00:00Z'),
+];
+
+describe('sortReleases', () => {
+  test.each<{ sort: ReleaseSort; rankings: MetricsRow[]; expected: number[] }>([
+    { sort: 'DATE', rankings: [], expected: [4, 1, 3, 2] },
+    // Most sessions first; releases without sessions last, newest version first among them.
+    {
+      sort: 'SESSIONS',
+      rankings: [ranking(1, 5), ranking(3, 9), ranking(2, 0)],
+      expected: [3, 1, 2, 4],
+    },
+    // Ties go to the newest version.
+    { sort: 'SESSIONS_24H', rankings: [ranking(1, 5), ranking(3, 5)], expected: [3, 1, 2, 4] },
+    { sort: 'USERS', rankings: [ranking(1, 5, 0, 1), ranking(2, 5, 0, 3)], expected: [2, 1, 3, 4] },
+    // Sentry's crash rate order: the least crash-free first.
+    {
+      sort: 'CRASH_FREE_SESSIONS',
+      rankings: [ranking(1, 10, 1), ranking(2, 10, 5), ranking(3, 10, 0)],
+      expected: [2, 1, 3, 4],
+    },
+  ])('$sort', ({ sort, rankings, expected }) => {
+    expect(sortReleases(releases(), rankings, { sort }).map((r) => r.id)).toEqual(expected);
+  });
+
+  test('HEALTH_STATUS: CRITICAL, HEALTHY, NOT_ENOUGH_DATA, then releases without sessions', () => {
+    // 90 % crash-free sessions is below the default critical line; 5 sessions are too few.
+    const rankings = [ranking(1, 100, 0, 100), ranking(2, 100, 10, 100), ranking(3, 5, 0, 5)];
+    const sorted = sortReleases(releases(), rankings, {
+      sort: 'HEALTH_STATUS',
+      healthTarget: DEFAULT_HEALTH_TARGET,
+    });
+    expect(sorted.map((r) => r.id)).toEqual([2, 1, 3, 4]);
+  });
+});
+
+describe('rankingRange and ranksByUsers', () => {
+  const now = new Date('2026-05-10T12:00:00Z');
+  const range = { start: new Date('2026-04-10T12:00:00Z'), end: now, period: null };
+  test.each<{ sort: ReleaseSort; last24h: boolean; users: boolean }>([
+    { sort: 'SESSIONS', last24h: false, users: false },
+    { sort: 'USERS', last24h: false, users: true },
+    { sort: 'CRASH_FREE_USERS', last24h: false, users: true },
+    { sort: 'SESSIONS_24H', last24h: true, users: false },
+    { sort: 'USERS_24H', last24h: true, users: true },
+    { sort: 'ADOPTION', last24h: true, users: false },
+    { sort: 'HEALTH_STATUS', last24h: false, users: true },
+  ])('$sort: last 24 h $last24h, users $users', ({ sort, last24h, users }) => {
+    const ranked = rankingRange({ sort, range, now });
+    expect(ranked.end.getTime() - ranked.start.getTime()).toBe(
+      last24h ? 86_400_000 : range.end.getTime() - range.start.getTime(),
+    );
+    expect(ranksByUsers(sort)).toBe(users);
+  });
+});
