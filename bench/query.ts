@@ -8,6 +8,7 @@ import { migrate } from '../src/db/migrate.ts';
 import { createLogger } from '../src/log.ts';
 import { DAY } from '../src/metrics/metric-store.ts';
 import { loadDashboards } from '../src/modules/sessions/dashboards.ts';
+import { printResponseCache } from './response-cache.ts';
 import { seedSessions } from './seed.ts';
 import { ADMIN_TOKEN, databaseExists, databaseUrlFor, freshPostgres } from './server.ts';
 import { ms, quantile } from './stats.ts';
@@ -97,6 +98,8 @@ export async function runQueryBench(o: QueryBenchOptions): Promise<QueryFigures>
   const config = loadConfig({
     VIGIL_ADMIN_TOKEN: ADMIN_TOKEN,
     VIGIL_GRAPHQL_RATE_LIMIT_PER_MINUTE: '0',
+    // Every request computes: these are the uncached figures (cached ones: response-cache.ts).
+    VIGIL_RESPONSE_CACHE_ENTRIES: '0',
     LOG_LEVEL: 'warn',
   });
   const app = createApp({ config, db, log: createLogger('warn') });
@@ -147,6 +150,7 @@ export async function runQueryBench(o: QueryBenchOptions): Promise<QueryFigures>
   }
   await printAccuracy(db, answers);
   server.close();
+  await printResponseCache(db, documents);
   await db.close();
   return figures;
 }

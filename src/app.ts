@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { createTokenVerifier } from './auth/tokens.ts';
 import { createUsageRecorder } from './auth/usage.ts';
 import { principalOf, useBearerAuth } from './auth/use-bearer-auth.ts';
+import { createReadCaches } from './cache/read-caches.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
 import { type Context, createContext } from './graphql/context.ts';
@@ -20,7 +21,6 @@ import { createEnvelopeRoute } from './ingest/envelope.route.ts';
 import { createRateLimiter } from './ingest/rate-limit.ts';
 import { updateApiTokensLastUsed } from './modules/api-tokens/api-token.queries.ts';
 import { updateProjectKeysLastUsed } from './modules/projects/project.queries.ts';
-import { createReleaseHealthCaches } from './modules/release-health/release-health.loaders.ts';
 import { persistedDashboardOperations } from './modules/sessions/dashboards.ts';
 
 export interface AppOptions {
@@ -47,16 +47,27 @@ export function createApp({
   const publicUrl = config.publicUrl ?? `http://${hostForUrl(config.host)}:${config.port}`;
   let draining = false;
   const persistedOperations = persistedDashboardOperations();
-  const caches = createReleaseHealthCaches();
+  const caches = createReadCaches({
+    db,
+    clock,
+    onError: (err) => log.warn({ err }, 'a data change could not be told to other processes'),
+    maxResponses: config.responseCacheEntries,
+  });
   const onUsageError = (err: unknown) => log.warn({ err }, 'lastUsedAt could not be written');
-  const tokenUsage = createUsageRecorder((ids, at) => updateApiTokensLastUsed(db, ids, at), {
-    intervalMs: usageFlushMs,
-    onError: onUsageError,
-  });
-  const keyUsage = createUsageRecorder((ids, at) => updateProjectKeysLastUsed(db, ids, at), {
-    intervalMs: usageFlushMs,
-    onError: onUsageError,
-  });
+  const tokenUsage = createUsageRecorder(
+    async (ids, at) => {
+      await updateApiTokensLastUsed(db, ids, at);
+      caches.changed({ types: ['ApiToken'] });
+    },
+    { intervalMs: usageFlushMs, onError: onUsageError },
+  );
+  const keyUsage = createUsageRecorder(
+    async (ids, at) => {
+      await updateProjectKeysLastUsed(db, ids, at);
+      caches.changed({ types: ['ProjectKey'] });
+    },
+    { intervalMs: usageFlushMs, onError: onUsageError },
+  );
 
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
@@ -83,7 +94,7 @@ export function createApp({
     multipart: false,
     context: ({ request }) =>
       createContext(
-        { db, publicUrl, log, clock, caches },
+        { db, publicUrl, log, clock: () => caches.now(request), caches: caches.shared },
         request.headers.get('x-request-id') ?? randomUUID(),
         principalOf(request),
       ),
@@ -111,6 +122,8 @@ export function createApp({
         allowArbitraryOperations: true,
       }),
       useStringInputGuard(),
+      // Cached answers and conditional GETs (src/cache/): after authentication.
+      ...caches.plugins,
     ],
   });
 
@@ -119,7 +132,9 @@ export function createApp({
     log,
     clock,
     config,
-    onStored: (projectId) => caches.projectDay.invalidate(projectId),
+    onStored: (project) =>
+      caches.changed({ projects: [project.id], organizations: [project.organizationId] }),
+    onRefusalsStored: (projectIds) => caches.projectsChanged(projectIds),
     onKeyUse: (keyId, at) => keyUsage.touch(keyId, at),
   });
 
@@ -162,6 +177,7 @@ export function createApp({
       tokenUsage.stop();
       keyUsage.stop();
       await Promise.all([tokenUsage.flush(), keyUsage.flush()]);
+      caches.close();
     },
   };
 }

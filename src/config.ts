@@ -67,6 +67,13 @@ const envSchema = z.object({
       .nonnegative()
       .describe('GraphQL requests per API token per minute before 429; 0 disables'),
   ),
+  VIGIL_RESPONSE_CACHE_ENTRIES: optional(
+    z.coerce
+      .number()
+      .int()
+      .nonnegative()
+      .describe('GraphQL answers each process keeps in memory (docs/design.md); 0 disables'),
+  ),
   NODE_ENV: optional(z.string()),
 });
 
@@ -102,6 +109,8 @@ export interface Config {
   corsOrigins: string[];
   /** @default 600 */
   graphqlRateLimitPerMinute: number;
+  /** Cached GraphQL answers per process; 0 turns the response cache off. @default 1000 */
+  responseCacheEntries: number;
   /** Shows error details in GraphQL responses; only when NODE_ENV=development. */
   development: boolean;
 }
@@ -134,6 +143,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimitPerMinute: e.VIGIL_RATE_LIMIT_PER_MINUTE ?? 6000,
     corsOrigins: e.VIGIL_CORS_ORIGINS ?? [],
     graphqlRateLimitPerMinute: e.VIGIL_GRAPHQL_RATE_LIMIT_PER_MINUTE ?? 600,
+    responseCacheEntries: e.VIGIL_RESPONSE_CACHE_ENTRIES ?? 1000,
     development: e.NODE_ENV === 'development',
   };
 }

@@ -6,7 +6,7 @@ import { openDatabase } from './db/client.ts';
 import { MigrationError, migrate } from './db/migrate.ts';
 import { startAdoptionMonitor } from './jobs/adoption-monitor.ts';
 import { startAlertEvaluator } from './jobs/alert-evaluator.ts';
-import { pruneExpired } from './jobs/prune.ts';
+import { startPruner } from './jobs/prune.ts';
 import { startWebhookDeliverer } from './jobs/webhook-deliverer.ts';
 import { createLogger } from './log.ts';
 import { buildDsn } from './modules/projects/dsn.ts';
@@ -66,10 +66,7 @@ async function main() {
   const webhooks = startWebhookDeliverer(db, {
     onError: (err) => log.error({ err }, 'webhook deliveries could not be sent'),
   });
-  const prune = setInterval(() => {
-    pruneExpired(db, new Date()).catch((err) => log.error({ err }, 'pruning failed'));
-  }, 3_600_000);
-  prune.unref();
+  const prune = startPruner(db, { onError: (err) => log.error({ err }, 'pruning failed') });
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -79,7 +76,7 @@ async function main() {
     app.drain();
     // Stop accepting, let in-flight requests finish, then close the database they write to.
     server.close(async () => {
-      clearInterval(prune);
+      await prune.stop();
       await adoption.stop();
       await alerts.stop();
       await webhooks.stop();

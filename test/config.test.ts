@@ -13,6 +13,7 @@ const VARIABLES = [
   'VIGIL_RATE_LIMIT_PER_MINUTE',
   'VIGIL_CORS_ORIGINS',
   'VIGIL_GRAPHQL_RATE_LIMIT_PER_MINUTE',
+  'VIGIL_RESPONSE_CACHE_ENTRIES',
   'NODE_ENV',
 ];
 
@@ -42,6 +43,7 @@ describe('loadConfig', () => {
       rateLimitPerMinute: 6000,
       corsOrigins: [],
       graphqlRateLimitPerMinute: 600,
+      responseCacheEntries: 1000,
       development: false,
     });
   });
@@ -69,6 +71,7 @@ describe('loadConfig', () => {
         VIGIL_RATE_LIMIT_PER_MINUTE: '0',
         VIGIL_CORS_ORIGINS: 'https://app.example.com, http://localhost:3000/',
         VIGIL_GRAPHQL_RATE_LIMIT_PER_MINUTE: '120',
+        VIGIL_RESPONSE_CACHE_ENTRIES: '0',
         NODE_ENV: 'development',
       }),
     ).toEqual({
@@ -83,6 +86,7 @@ describe('loadConfig', () => {
       rateLimitPerMinute: 0,
       corsOrigins: ['https://app.example.com', 'http://localhost:3000'],
       graphqlRateLimitPerMinute: 120,
+      responseCacheEntries: 0,
       development: true,
     });
     expect(loadConfig({ DATABASE_URL: 'postgres://localhost/vigil' }).databaseUrl).toBe(
@@ -132,6 +136,8 @@ describe('loadConfig', () => {
       /^VIGIL_CORS_ORIGINS: "https:\/\/app.example.com\/path" is not an origin/,
     ],
     ['VIGIL_GRAPHQL_RATE_LIMIT_PER_MINUTE', '1.5', /^VIGIL_GRAPHQL_RATE_LIMIT_PER_MINUTE: .*int/],
+    ['VIGIL_RESPONSE_CACHE_ENTRIES', '-1', /^VIGIL_RESPONSE_CACHE_ENTRIES: Too small/],
+    ['VIGIL_RESPONSE_CACHE_ENTRIES', 'lots', /^VIGIL_RESPONSE_CACHE_ENTRIES: .*NaN/],
   ])('rejects %s=%s', (name, value, expected) => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);

@@ -27,6 +27,11 @@ export function principalOf(request: Request): Principal {
   return principal;
 }
 
+/** The principal of a request that passed authentication, else undefined (not yet, or refused). */
+export function authenticatedPrincipal(request: Request): Principal | undefined {
+  return principals.get(request);
+}
+
 /**
  * Every GraphQL operation needs `Authorization: Bearer <token>`, and each token gets its own rate
  * limit. The check runs once the request's parameters are parsed, so the GraphiQL page itself

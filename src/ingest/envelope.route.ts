@@ -50,7 +50,9 @@ export interface EnvelopeRouteOptions {
   clock: () => Date;
   config: Pick<Config, 'maxEnvelopeBytes' | 'rateLimitPerMinute'>;
   /** Called once an envelope's sessions are committed, e.g. to drop cached numbers. */
-  onStored?: (projectId: number) => void;
+  onStored?: (project: { id: number; organizationId: number }) => void;
+  /** Called once refusals of these projects are counted (Project.ingestStats shows them). */
+  onRefusalsStored?: (projectIds: number[]) => void;
   /** Told of each accepted DSN key, for its `lastUsedAt`. */
   onKeyUse?: (keyId: number, at: Date) => void;
   /**
@@ -66,6 +68,7 @@ export function createEnvelopeRoute({
   clock,
   config,
   onStored,
+  onRefusalsStored,
   onKeyUse,
   store,
 }: EnvelopeRouteOptions) {
@@ -79,7 +82,7 @@ export function createEnvelopeRoute({
     db.kind === 'postgres' ? { writers: 2, maxUpdates: 10_000 } : { writers: 1, maxUpdates: 1000 },
   );
   const legacy = createLegacyRoute({ config, checkKey, rateLimit });
-  const refusals = createRefusalRecorder(db, log);
+  const refusals = createRefusalRecorder(db, log, { onStored: onRefusalsStored });
   const logDrops = createDropLog(log);
 
   async function receive(request: Request): Promise<Response> {
@@ -139,7 +142,7 @@ export function createEnvelopeRoute({
       const batch = batchFromEnvelope(envelope, projectId, receivedAt);
       await writer.write({ ...batch, organizationId: auth.project.organizationId });
       logDrops(projectId, batch.rejected);
-      onStored?.(projectId);
+      onStored?.(auth.project);
       const id =
         typeof envelope.header.event_id === 'string' ? envelope.header.event_id : undefined;
       return reply(200, id ? { id } : {});

@@ -14,13 +14,15 @@ const MAX_PENDING_ROWS = 10_000;
 export interface RefusalRecorderOptions {
   /** @default 1000 */
   lingerMs?: number;
+  /** Told which projects' counts were written. */
+  onStored?: (projectIds: number[]) => void;
 }
 
 /** Counts answers that refused an envelope (or legacy request) of a project named in its path. */
 export function createRefusalRecorder(
   db: Database,
   log: Logger,
-  { lingerMs = 1000 }: RefusalRecorderOptions = {},
+  { lingerMs = 1000, onStored }: RefusalRecorderOptions = {},
 ) {
   let pending = new OutcomeRows();
   let timer: NodeJS.Timeout | null = null;
@@ -34,6 +36,7 @@ export function createRefusalRecorder(
       await db.transaction((tx) =>
         tx.query(`/* upsertRefusedOutcomes */ ${upsertOutcomesSql('$1')}`, [JSON.stringify(rows)]),
       );
+      onStored?.([...new Set(rows.map((row) => row.project_id))]);
     } catch (err) {
       log.warn({ err, rows: rows.length }, 'refused envelopes could not be counted');
     }

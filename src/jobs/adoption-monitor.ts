@@ -1,9 +1,11 @@
+import { publishProjectsChanged } from '../cache/data-changes.ts';
 import type { Database } from '../db/client.ts';
 import { ADOPTION_WINDOW_MS, isAdopted, nextAdoption } from '../health/adoption.ts';
+import { startRoundJob } from './job-round.ts';
 
 // Adoption stages (spec §4.3): Sentry recomputes them hourly; Vigil every minute, from the
 // sessions started in the last 6 hours, so a stage lags reality by a minute at most. Each run
-// is two statements however many releases there are.
+// is two statements however many releases there are, and runs in one process per round.
 
 interface CandidateRow {
   project_id: number;
@@ -60,24 +62,25 @@ export async function updateAdoptionStages(db: Database, now: Date): Promise<num
     changed.map((r) => r.adoptedAt),
     changed.map((r) => r.unadoptedAt),
   );
+  await publishProjectsChanged(
+    db,
+    changed.map((r) => r.project_id),
+  );
   return changed.length;
 }
 
-/** Runs `updateAdoptionStages` every `everyMs` until stopped; a failed run is logged and retried. */
+/**
+ * Runs `updateAdoptionStages` once per round of `everyMs` across every process on the database
+ * (job-round.ts); a failed run is logged and the next round tries again.
+ */
 export function startAdoptionMonitor(
   db: Database,
   options: { everyMs?: number; clock?: () => Date; onError: (error: unknown) => void },
 ) {
-  const { everyMs = 60_000, clock = () => new Date(), onError } = options;
-  let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    running = updateAdoptionStages(db, clock()).catch(onError);
-  }, everyMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  const { everyMs = 60_000, clock, onError } = options;
+  return startRoundJob(db, 'adoption', (now) => updateAdoptionStages(db, now), {
+    everyMs,
+    clock,
+    onError,
+  });
 }

@@ -1,3 +1,4 @@
+import { publishProjectsChanged } from '../cache/data-changes.ts';
 import type { Database } from '../db/client.ts';
 import { decide, incidentKey } from '../modules/alerts/alert-decision.ts';
 import { readRule } from '../modules/alerts/alert-readings.ts';
@@ -54,7 +55,9 @@ async function evaluateRule(db: Database, rule: AlertRuleRow, now: Date) {
     })),
     now,
   );
-  if (decisions.open.length === 0 && decisions.resolve.length === 0) return [];
+  if (decisions.open.length === 0 && decisions.resolve.length === 0) {
+    return { changed: [], wrote: decisions.still.length > 0 };
+  }
   const releaseIds = [
     ...decisions.open.flatMap((r) => [r.releaseId, r.baselineReleaseId ?? r.releaseId]),
     ...decisions.resolve.flatMap(({ incident: i }) => [
@@ -89,7 +92,7 @@ async function evaluateRule(db: Database, rule: AlertRuleRow, now: Date) {
     }
     return rows;
   });
-  return changed;
+  return { changed, wrote: true };
 }
 
 /** One round: evaluates every rule this process claims; callable directly (tests, previews). */
@@ -100,9 +103,12 @@ export async function evaluateAlertRules(
   const round = Math.floor(now.getTime() / roundMs) * roundMs;
   const rules = await claimDueAlertRules(db, round, now, new Date(now.getTime() + leaseMs));
   const summary: EvaluationSummary = { rules: rules.length, opened: 0, resolved: 0 };
+  // Projects whose incidents changed (opened, resolved, or a new lastValue): cached reads go.
+  const touched = new Set<number>();
   try {
     for (const rule of rules) {
-      const changed = await evaluateRule(db, rule, now);
+      const { changed, wrote } = await evaluateRule(db, rule, now);
+      if (wrote) touched.add(rule.projectId);
       for (const incident of changed) {
         if (incident.status === 'OPEN') summary.opened += 1;
         else summary.resolved += 1;
@@ -121,6 +127,7 @@ export async function evaluateAlertRules(
         db,
         rules.map((r) => r.id),
       );
+    await publishProjectsChanged(db, touched);
   }
   return summary;
 }

@@ -1,5 +1,7 @@
+import { publishDataChange } from '../cache/data-changes.ts';
 import type { Database } from '../db/client.ts';
 import { retentionStart, SESSION_STATE_LIFETIME_SECONDS } from '../metrics/metric-store.ts';
+import { startRoundJob } from './job-round.ts';
 
 // What Vigil forgets, and when (the metric store's rules, src/metrics/metric-store.ts): session
 // states and aggregate receipts once no update for them can be accepted any more, metrics and
@@ -29,4 +31,15 @@ export async function pruneExpired(db: Database, now: Date): Promise<void> {
       metricCutoff,
     );
   }
+  // Numbers of ranges that reach back 90 days lose their oldest buckets.
+  await publishDataChange(db, { all: true });
+}
+
+/** Prunes once per round of `everyMs` across every process on the database (job-round.ts). */
+export function startPruner(
+  db: Database,
+  options: { everyMs?: number; clock?: () => Date; onError: (error: unknown) => void },
+) {
+  const { everyMs = 3_600_000, clock, onError } = options;
+  return startRoundJob(db, 'prune', (now) => pruneExpired(db, now), { everyMs, clock, onError });
 }

@@ -1,3 +1,4 @@
+import { publishDataChange } from '../cache/data-changes.ts';
 import type { Database } from '../db/client.ts';
 import {
   type ClaimedDelivery,
@@ -9,6 +10,9 @@ import { SIGNATURE_HEADER, signatureHeader } from '../modules/webhooks/webhook-s
 // Posts the outbox (webhook_delivery) to receivers: due rows are leased to one process, sent,
 // and either marked delivered (2xx) or given a later attempt with exponential backoff until
 // `giveUpAfterMs` has passed since the event. Every attempt is recorded with its answer.
+
+/** The GraphQL types whose objects show deliveries and their attempts. */
+const WEBHOOK_TYPES = ['Webhook', 'WebhookDelivery', 'WebhookAttempt'];
 
 /** Channel that wakes every process's deliverer when new deliveries are queued. */
 export const WEBHOOK_CHANNEL = 'vigil_webhook';
@@ -108,6 +112,8 @@ export async function deliverDueWebhooks(db: Database, options: DelivererOptions
       });
     }),
   );
+  // Webhook.deliveries shows each attempt.
+  if (due.length > 0) await publishDataChange(db, { types: WEBHOOK_TYPES });
   return due.length;
 }
 

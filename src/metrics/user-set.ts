@@ -139,7 +139,9 @@ export class UserSet {
   /** Adds every user of `other`; the result is exact only while both are and it stays small. */
   addAll(other: UserSet): void {
     if (other.exact) {
-      other.exact.forEach((hi, lo) => this.addHalves(hi, lo));
+      other.exact.forEach((hi, lo) => {
+        this.addHalves(hi, lo);
+      });
       return;
     }
     this.toSketch();
@@ -160,7 +162,9 @@ export class UserSet {
   hashes(): bigint[] | null {
     if (!this.exact) return null;
     const out: bigint[] = [];
-    this.exact.forEach((hi, lo) => out.push((BigInt(hi) << 32n) | BigInt(lo)));
+    this.exact.forEach((hi, lo) => {
+      out.push((BigInt(hi) << 32n) | BigInt(lo));
+    });
     return out;
   }
 
@@ -180,7 +184,9 @@ export class UserSet {
     const hashes = this.exact;
     this.exact = null;
     this.registers = new Uint8Array(SKETCH_REGISTERS);
-    hashes.forEach((hi, lo) => this.addToRegisters(hi, lo));
+    hashes.forEach((hi, lo) => {
+      this.addToRegisters(hi, lo);
+    });
   }
 
   private addToRegisters(hi: number, lo: number): void {

@@ -126,19 +126,21 @@ export function createReleaseHealthLoaders(db: Database, now: Date, caches: Rele
     projectDurationsByProjectId: durations('projectDurationsByProjectId', 'project'),
     /**
      * A project's side of adoption: its counts over the last 24 h, computed once a minute per
-     * project and environments (minute-cache.ts); misses still batch into one statement.
+     * project and environments, dropped on any process's commit for the project (minute-cache.ts);
+     * misses still batch into one statement.
      */
     projectDayCountsByProjectId: loaderFamily(
       (filter: HealthFilter) =>
         new DataLoader<number, HealthCounts, string>(
           async (ids) => {
             const key = filter.environments?.join('\u0000') ?? '*';
+            const readSince = caches.projectDay.version;
             const cached = ids.map((id) => caches.projectDay.get(id, key, now));
             const missing = ids.filter((_, i) => cached[i] === undefined);
             const loaded =
               missing.length > 0 ? await loadTotals(db, 'project', missing, filter) : [];
             const fresh = new Map(missing.map((id, i) => [id, loaded[i] as HealthCounts]));
-            for (const [id, value] of fresh) caches.projectDay.set(id, key, now, value);
+            for (const [id, value] of fresh) caches.projectDay.set(id, key, now, value, readSince);
             return ids.map((id, i) => cached[i] ?? fresh.get(id) ?? NO_COUNTS);
           },
           { name: 'projectDayCountsByProjectId', cacheKeyFn: String },
