@@ -1,7 +1,7 @@
 import { loadIngest, printCeiling, printIngest, rawRatePglite, rawRatePostgres } from './ingest.ts';
 import { freshPostgres, startNullServer, startVigil } from './server.ts';
 
-// `npm run bench [-- --seconds 15] [-- --concurrency 64] [-- --only ingest|query] [-- --releases 1000 --sessions 10000000 [--reuse]]`
+// `npm run bench [-- --seconds 15] [-- --concurrency 64] [-- --only ingest|query|startup] [-- --rounds 5] [-- --releases 1000 --sessions 10000000 [--reuse]]`
 // Prints figures; asserts nothing (speed targets live here, never in tests).
 
 const args = process.argv.slice(2);
@@ -53,4 +53,9 @@ if (only === 'all' || only === 'query') {
     // Keeps the seeded database of an earlier run (seeding 10 million sessions takes minutes).
     reuse: args.includes('--reuse'),
   });
+}
+
+if (only === 'all' || only === 'startup') {
+  const { runStartupBench } = await import('./startup.ts');
+  await runStartupBench({ rounds: Number(flag('rounds', '5')) });
 }
