@@ -1,5 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import type { PGlite, Transaction } from '@electric-sql/pglite';
 import type { PrismaPg } from '@prisma/adapter-pg';
 import type pg from 'pg';
@@ -12,7 +11,7 @@ import {
   createPostgresNotifications,
   type Notifications,
 } from './notify.ts';
-import { initialDataDir, type SnapshotKind } from './pglite-snapshot.ts';
+import { initialMemoryDataDir, prepareDataDir, type SnapshotKind } from './pglite-snapshot.ts';
 
 /** One connection used outside Prisma, for what Prisma's raw queries cannot do. */
 export interface SqlSession {
@@ -231,11 +230,10 @@ async function openPglite(dataDir: string, start: SnapshotKind): Promise<Databas
     import('@electric-sql/pglite'),
     import('pglite-prisma-adapter'),
   ]);
-  const loadDataDir = await initialDataDir(dataDir, start);
   const pglite =
     dataDir === 'memory://'
-      ? await PGlite.create({ loadDataDir })
-      : await openDurablePglite(dataDir, loadDataDir);
+      ? await PGlite.create({ loadDataDir: await initialMemoryDataDir(start) })
+      : await openDurablePglite(dataDir, start);
   const { prisma, onStatement, report } = createPrisma(new PrismaPGlite(pglite));
   const notifications = createLocalNotifications();
   return {
@@ -255,13 +253,12 @@ async function openPglite(dataDir: string, start: SnapshotKind): Promise<Databas
 }
 
 /** PGlite on files, with commits that are synced before they are acknowledged. */
-async function openDurablePglite(dataDir: string, loadDataDir: Blob | undefined): Promise<PGlite> {
+async function openDurablePglite(dataDir: string, start: SnapshotKind): Promise<PGlite> {
   const { PGlite } = await import('@electric-sql/pglite');
   mkdirSync(dataDir, { recursive: true });
-  const isNew = !existsSync(join(dataDir, 'PG_VERSION'));
+  const isNew = await prepareDataDir(dataDir, start);
   const pglite = await PGlite.create({
     fs: new DurableNodeFS(dataDir),
-    loadDataDir,
     startParams: [...PGlite.defaultStartParams.filter((p) => p !== '-F'), ...DURABLE_START_PARAMS],
   });
   if (isNew) await syncTree(dataDir);
