@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createEmptyPostgresDatabase, testDatabaseKind } from '../support/database.ts';
 import { buildEnvelope, sessionItem } from './hand-built.ts';
 
-// Compression bombs against Vigil as users run it (`src/main.ts` in a process of its own, so
+// Compression bombs against Vigil as users run it (`npm start`, in a process of its own, so
 // that its resident memory is its own): 1 GiB each once inflated, eight at once, with no key,
 // wrong keys and a valid key in the envelope header. Vigil must refuse them all with a 4xx,
 // keep its memory within a few hundred MB, and answer ordinary envelopes meanwhile.
@@ -54,7 +54,7 @@ beforeAll(async () => {
     env = { VIGIL_DATA_DIR: dataDir };
     cleanup = () => rm(dataDir, { recursive: true, force: true });
   }
-  vigil = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts')], {
+  vigil = spawn(process.execPath, [join(ROOT, 'scripts/start.mjs')], {
     cwd: ROOT,
     env: {
       ...env,
