@@ -6,8 +6,8 @@ import { freePort } from './server.ts';
 
 // `npm run bench -- --only startup [--rounds 5]`: Vigil on the embedded default (PGlite, no
 // DATABASE_URL), spawn to banner, first start on a new data directory beside a restart on it.
-// Each command is run as `npm start` runs it (without npm's own start-up, printed apart), and the
-// old way through tsx for comparison. Phases come from main.ts's `start-up phases` debug line.
+// Each command is run as `npm start` runs it, without npm itself (whose SIGTERM does not reach
+// Vigil, and which adds its own start-up), and the old way through tsx for comparison. Phases come from main.ts's `start-up phases` debug line.
 
 type Phases = Record<string, { wallMs: number; cpuMs: number }>;
 interface Start {
@@ -18,7 +18,6 @@ interface Start {
 const COMMANDS: Array<{ label: string; argv: string[] }> = [
   { label: 'node scripts/start.mjs (npm start)', argv: [process.execPath, 'scripts/start.mjs'] },
   { label: 'tsx src/main.ts (before)', argv: ['node_modules/.bin/tsx', 'src/main.ts'] },
-  { label: 'npm start (npm included)', argv: ['npm', 'start', '--silent'] },
 ];
 const PHASES = ['modules', 'database', 'migrations', 'bootstrap', 'listening'];
 
@@ -47,7 +46,7 @@ async function start(argv: string[], dataDir: string): Promise<Start> {
     child.once('exit', (code) => reject(new Error(`Vigil exited (${code}):\n${text}`)));
   });
   const wallMs = performance.now() - began;
-  // SIGTERM reaches npm's child too (npm forwards it); wait until everything has exited.
+  // Stopped and exited before the next start opens the same data directory.
   child.kill('SIGTERM');
   await exited;
   const line = out.split('\n').find((l) => l.includes('"start-up phases"'));
