@@ -14,9 +14,14 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SRC = join(ROOT, 'src');
 const OUT_DIR = join(ROOT, 'node_modules', '.cache', 'vigil', 'build');
 
-/** Every file under src/ with its contents, and how this script builds: what the bundle is of. */
+/**
+ * What the bundle is of: every file under src/ with its contents, how this script builds, and
+ * where the checkout is (the bundle holds its sources' absolute URLs, so a moved copy rebuilds).
+ */
 function sourcesHash() {
-  const hash = createHash('sha256').update(readFileSync(fileURLToPath(import.meta.url)));
+  const hash = createHash('sha256')
+    .update(readFileSync(fileURLToPath(import.meta.url)))
+    .update(`\0${ROOT}`);
   const walk = (dir) => {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
       a.name < b.name ? -1 : 1,
