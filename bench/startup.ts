@@ -68,7 +68,9 @@ function phaseRow(starts: Start[], phase: string): string {
     const begin = i === 0 ? 0 : (s.phases[PHASES[i - 1] as string]?.[key] ?? Number.NaN);
     return end - begin;
   };
-  return `${seconds(median(starts.map((s) => spent(s, 'wallMs'))))} / ${seconds(median(starts.map((s) => spent(s, 'cpuMs'))))}`;
+  const wall = median(starts.map((s) => spent(s, 'wallMs')));
+  const cpu = median(starts.map((s) => spent(s, 'cpuMs')));
+  return Number.isNaN(wall) ? '–' : `${seconds(wall)} / ${seconds(cpu)}`;
 }
 
 export async function runStartupBench(options: { rounds: number }): Promise<void> {
