@@ -1,7 +1,7 @@
 import { loadIngest, printCeiling, printIngest, rawRatePglite, rawRatePostgres } from './ingest.ts';
 import { freshPostgres, startNullServer, startVigil } from './server.ts';
 
-// `npm run bench [-- --seconds 15] [-- --concurrency 64] [-- --only ingest|query] [-- --releases 1000 --sessions 1000000,10000000 [--users N] [--reuse]]`
+// `npm run bench [-- --seconds 15] [-- --concurrency 64] [-- --only ingest|query|startup] [-- --rounds 5] [-- --releases 1000 --sessions 1000000,10000000 [--users N] [--reuse]]`
 // Prints figures; asserts nothing (speed targets live here, never in tests).
 
 const args = process.argv.slice(2);
@@ -71,4 +71,9 @@ if (only === 'all' || only === 'query') {
       process.stdout.write(`  ${name}: ${(p50 / (first.get(name) ?? Number.NaN)).toFixed(2)}\n`);
     }
   }
+}
+
+if (only === 'all' || only === 'startup') {
+  const { runStartupBench } = await import('./startup.ts');
+  await runStartupBench({ rounds: Number(flag('rounds', '5')) });
 }

@@ -11,8 +11,19 @@ import { startWebhookDeliverer } from './jobs/webhook-deliverer.ts';
 import { createLogger } from './log.ts';
 import { buildDsn } from './modules/projects/dsn.ts';
 
+/** CPU and wall milliseconds since the process began, at the end of each start-up phase. */
+const startup: Record<string, { wallMs: number; cpuMs: number }> = {};
+function mark(phase: string) {
+  const { user, system } = process.cpuUsage();
+  startup[phase] = {
+    wallMs: Math.round(performance.now()),
+    cpuMs: Math.round((user + system) / 1000),
+  };
+}
+
 // The process entry: configuration → database → migrations → first-start data → HTTP server.
 async function main() {
+  mark('modules');
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();
@@ -28,6 +39,7 @@ async function main() {
     onConnectionError: (err) =>
       log.warn({ err }, 'database connection lost; reconnecting on demand'),
   });
+  mark('database');
   try {
     await migrate(db, { log: (message) => log.info(message) });
   } catch (error) {
@@ -38,7 +50,9 @@ async function main() {
     }
     throw error;
   }
+  mark('migrations');
   const boot = await bootstrap(db, config.adminToken);
+  mark('bootstrap');
   const app = createApp({ config, db, log });
   const server = createServer(app.handler);
   server.keepAliveTimeout = 65_000;
@@ -54,6 +68,9 @@ async function main() {
       const { id, publicKey } = boot.defaultProject;
       lines.push(`  DSN of project default/default: ${buildDsn(app.publicUrl, publicKey, id)}`);
     }
+    mark('listening');
+    // `npm run bench -- --only startup` reads this (with LOG_LEVEL=debug).
+    log.debug({ startup }, 'start-up phases');
     process.stdout.write(`${lines.join('\n')}\n`);
   });
 

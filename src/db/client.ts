@@ -1,9 +1,8 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { PGlite, type Transaction } from '@electric-sql/pglite';
-import { PrismaPg } from '@prisma/adapter-pg';
-import pg from 'pg';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { mkdirSync } from 'node:fs';
+import type { PGlite, Transaction } from '@electric-sql/pglite';
+import type { PrismaPg } from '@prisma/adapter-pg';
+import type pg from 'pg';
+import type { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { Config } from '../config.ts';
 import { PrismaClient } from '../generated/prisma/client.ts';
 import { DURABLE_START_PARAMS, DurableNodeFS, syncTree } from './durable-node-fs.ts';
@@ -12,7 +11,7 @@ import {
   createPostgresNotifications,
   type Notifications,
 } from './notify.ts';
-import { initialDataDir, type SnapshotKind } from './pglite-snapshot.ts';
+import { initialMemoryDataDir, prepareDataDir, type SnapshotKind } from './pglite-snapshot.ts';
 
 /** One connection used outside Prisma, for what Prisma's raw queries cannot do. */
 export interface SqlSession {
@@ -57,6 +56,8 @@ export interface DatabaseOptions {
  * Opens the database Vigil runs on: PostgreSQL through `@prisma/adapter-pg` when `databaseUrl`
  * is set, otherwise embedded PGlite persisted in `dataDir`. The only place clients are made.
  * On both, a transaction that committed is on stable storage.
+ * Each database's driver and adapter are imported only when it is opened: a start on PGlite
+ * never loads pg (start-up time, docs/design.md § Start-up).
  */
 export async function openDatabase(
   config: Pick<Config, 'databaseUrl' | 'dataDir'>,
@@ -125,7 +126,14 @@ const CONNECT_TIMEOUT_MS = 10_000;
 // Serialization failures and deadlocks are retried before they reach a caller.
 const CONFLICT_ATTEMPTS = 3;
 
-function openPostgres(connectionString: string, onError: (error: Error) => void): Database {
+async function openPostgres(
+  connectionString: string,
+  onError: (error: Error) => void,
+): Promise<Database> {
+  const [{ default: pg }, { PrismaPg }] = await Promise.all([
+    import('pg'),
+    import('@prisma/adapter-pg'),
+  ]);
   const pool = new pg.Pool({
     connectionString,
     max: 10,
@@ -218,11 +226,14 @@ function isConflict(error: unknown): boolean {
 }
 
 async function openPglite(dataDir: string, start: SnapshotKind): Promise<Database> {
-  const loadDataDir = await initialDataDir(dataDir, start);
+  const [{ PGlite }, { PrismaPGlite }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('pglite-prisma-adapter'),
+  ]);
   const pglite =
     dataDir === 'memory://'
-      ? await PGlite.create({ loadDataDir })
-      : await openDurablePglite(dataDir, loadDataDir);
+      ? await PGlite.create({ loadDataDir: await initialMemoryDataDir(start) })
+      : await openDurablePglite(dataDir, start);
   const { prisma, onStatement, report } = createPrisma(new PrismaPGlite(pglite));
   const notifications = createLocalNotifications();
   return {
@@ -242,12 +253,12 @@ async function openPglite(dataDir: string, start: SnapshotKind): Promise<Databas
 }
 
 /** PGlite on files, with commits that are synced before they are acknowledged. */
-async function openDurablePglite(dataDir: string, loadDataDir: Blob | undefined): Promise<PGlite> {
+async function openDurablePglite(dataDir: string, start: SnapshotKind): Promise<PGlite> {
+  const { PGlite } = await import('@electric-sql/pglite');
   mkdirSync(dataDir, { recursive: true });
-  const isNew = !existsSync(join(dataDir, 'PG_VERSION'));
+  const isNew = await prepareDataDir(dataDir, start);
   const pglite = await PGlite.create({
     fs: new DurableNodeFS(dataDir),
-    loadDataDir,
     startParams: [...PGlite.defaultStartParams.filter((p) => p !== '-F'), ...DURABLE_START_PARAMS],
   });
   if (isNew) await syncTree(dataDir);

@@ -82,6 +82,7 @@ export async function migrate(
 ): Promise<string[]> {
   const local = await readMigrations(options.dir);
   return db.withSession(async (session) => {
+    if (await upToDate(session, local)) return [];
     await session.query('SELECT pg_advisory_lock($1)', [PRISMA_ADVISORY_LOCK_KEY]);
     try {
       await session.exec(CREATE_BOOKKEEPING);
@@ -90,6 +91,27 @@ export async function migrate(
       await session.query('SELECT pg_advisory_unlock($1)', [PRISMA_ADVISORY_LOCK_KEY]);
     }
   });
+}
+
+/**
+ * A restart's usual case in one statement and no lock: every local migration is recorded as
+ * applied with its checksum, and none is half-applied. Anything else (no bookkeeping table yet,
+ * a new migration, an edited one) takes the locked path, which decides what to do.
+ */
+async function upToDate(session: SqlSession, local: LocalMigration[]): Promise<boolean> {
+  let rows: AppliedRow[];
+  try {
+    rows = await session.query<AppliedRow>(
+      'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"',
+    );
+  } catch {
+    return false;
+  }
+  if (rows.some((r) => r.finished_at === null && r.rolled_back_at === null)) return false;
+  const applied = new Set(
+    rows.filter((r) => r.rolled_back_at === null).map((r) => `${r.migration_name} ${r.checksum}`),
+  );
+  return local.every((m) => applied.has(`${m.name} ${m.checksum}`));
 }
 
 async function applyPending(

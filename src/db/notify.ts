@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import pg from 'pg';
+import type pg from 'pg';
 
 // Messages between Vigil processes that share a database: PostgreSQL's LISTEN/NOTIFY on a server,
 // plain in-process events on PGlite (one process owns that database). Caches use it to drop an
@@ -105,8 +105,10 @@ export function createPostgresNotifications(options: PostgresNotificationsOption
 
   const connect = (): Promise<void> => {
     connecting ??= (async () => {
+      // Imported here: a process on PGlite never loads pg.
+      const { Client } = (await import('pg')).default;
       // Named, so an operator (and the tests) can tell the listening connection apart.
-      const next = new pg.Client({
+      const next = new Client({
         connectionString: options.connectionString,
         application_name: LISTENER_NAME,
       });

@@ -19,7 +19,7 @@ import {
 } from './access-support.ts';
 
 // Revocation reaches a second Vigil process on the same PostgreSQL database: this test's server
-// revokes, a child process running src/main.ts refuses. The child trusts a known token or key for
+// revokes, a child process running Vigil as `npm start` does refuses. The child trusts a known token or key for
 // 10 minutes while it listens, so a refusal within the test's wait can only come from the
 // notification; the time it took is printed.
 
@@ -83,7 +83,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('two Vigil processes on one P
     await admin.connect();
     const port = await freePort();
     childUrl = `http://127.0.0.1:${port}`;
-    child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts')], {
+    child = spawn(process.execPath, [join(ROOT, 'scripts/start.mjs')], {
       cwd: ROOT,
       env: {
         DATABASE_URL: url,

@@ -11,7 +11,7 @@ import { createEmptyPostgresDatabase, testDatabaseKind } from '../support/databa
 import { buildEnvelope } from '../support/envelopes.ts';
 import { sessionItem } from './hand-built.ts';
 
-// Compression bombs against Vigil as users run it (`src/main.ts` in a process of its own, so
+// Compression bombs against Vigil as users run it (`npm start`, in a process of its own, so
 // that its resident memory is its own): 1 GiB each once inflated, eight at once, with no key,
 // wrong keys and a valid key in the envelope header. Vigil must refuse them all with a 4xx,
 // keep its memory within a few hundred MB, and answer ordinary envelopes meanwhile.
@@ -55,7 +55,7 @@ beforeAll(async () => {
     env = { VIGIL_DATA_DIR: dataDir };
     cleanup = () => rm(dataDir, { recursive: true, force: true });
   }
-  vigil = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts')], {
+  vigil = spawn(process.execPath, [join(ROOT, 'scripts/start.mjs')], {
     cwd: ROOT,
     env: {
       ...env,

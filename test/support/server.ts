@@ -74,6 +74,9 @@ export async function startTestServer(
     usageFlushMs: 24 * 3_600_000,
   });
   server.on('request', app.handler);
+  // Tests start once the caches' notifications are listened to: one that became live during a
+  // test would clear the caches then (a statement count saw the key read again on a busy machine).
+  await db.notifications.settled();
 
   let recording: string[] | null = null;
   db.onStatement((sql) => recording?.push(sql));

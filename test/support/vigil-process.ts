@@ -3,10 +3,10 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-// Vigil as a user runs it: `npm start` is `tsx src/main.ts`, here without npm in between so that
-// SIGTERM reaches Vigil itself.
+// Vigil as a user runs it: `npm start` is `node scripts/start.mjs` (the bundle of src/, rebuilt
+// when a source changed), here without npm in between so that SIGTERM reaches Vigil itself.
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const MAIN = join(ROOT, 'src/main.ts');
+const START = join(ROOT, 'scripts/start.mjs');
 // Generous: on a loaded two-core machine a start has taken over 30 s.
 const STARTUP_TIMEOUT_MS = 120_000;
 
@@ -55,10 +55,10 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** Starts `src/main.ts` with exactly `env` (nothing inherited, so no stray DATABASE_URL). */
+/** Starts Vigil with exactly `env` (nothing inherited, so no stray DATABASE_URL). */
 export async function startVigil(env: Record<string, string>): Promise<VigilProcess> {
   const port = env.PORT === undefined ? await freePort() : Number(env.PORT);
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  const child = spawn(process.execPath, [START], {
     cwd: ROOT,
     env: { HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
