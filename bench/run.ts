@@ -1,7 +1,8 @@
 import { loadIngest, printCeiling, printIngest, rawRatePglite, rawRatePostgres } from './ingest.ts';
 import { freshPostgres, startNullServer, startVigil } from './server.ts';
 
-// `npm run bench [-- --seconds 15] [-- --concurrency 64] [-- --only ingest|query] [-- --releases 1000 --sessions 10000000 [--reuse]]`
+// `npm run bench [-- --seconds 15] [-- --concurrency 64] [-- --only ingest|query|reads] [-- --releases 1000 --sessions 10000000 [--reuse]]`
+// reads: [-- --clients 16] [-- --documents releases] [-- --databases postgres,pglite] [-- --pglite-sessions 200000]
 // Prints figures; asserts nothing (speed targets live here, never in tests).
 
 const args = process.argv.slice(2);
@@ -52,5 +53,23 @@ if (only === 'all' || only === 'query') {
     sessions: Number(flag('sessions', '1000000')),
     // Keeps the seeded database of an earlier run (seeding 10 million sessions takes minutes).
     reuse: args.includes('--reuse'),
+  });
+}
+
+if (only === 'all' || only === 'reads') {
+  const { runReadsBench } = await import('./reads.ts');
+  const releases = Number(flag('releases', '1000'));
+  await runReadsBench({
+    postgres: { releases, sessions: Number(flag('sessions', '1000000')) },
+    // PGlite runs inside Vigil's process: a smaller set keeps its seeding short.
+    pglite: {
+      releases: Number(flag('pglite-releases', String(Math.min(releases, 200)))),
+      sessions: Number(flag('pglite-sessions', '200000')),
+    },
+    reuse: args.includes('--reuse'),
+    seconds: Number(flag('seconds', '15')),
+    clients: Number(flag('clients', '16')),
+    only: args.includes('--documents') ? flag('documents', '') : undefined,
+    databases: flag('databases', 'postgres,pglite').split(',') as Array<'postgres' | 'pglite'>,
   });
 }
