@@ -247,11 +247,13 @@ export async function runReadsBench(o: {
   clients: number;
   /** Only documents whose name contains this (and `{ __typename }`). */
   only?: string;
+  /** The PostgreSQL database seeded (and kept for `--reuse`). @default vigil_bench_reads */
+  database?: string;
   /** Skip PGlite (or PostgreSQL) entirely. */
   databases: ReadonlyArray<'postgres' | 'pglite'>;
 }) {
   if (o.databases.includes('postgres')) {
-    const name = 'vigil_bench_reads';
+    const name = o.database ?? 'vigil_bench_reads';
     const reuse = o.reuse && (await databaseExists(name));
     const url = reuse ? databaseUrlFor(name) : await freshPostgres(name);
     const t = performance.now();

@@ -2,7 +2,7 @@ import { loadIngest, printCeiling, printIngest, rawRatePglite, rawRatePostgres }
 import { freshPostgres, startNullServer, startVigil } from './server.ts';
 
 // `npm run bench [-- --seconds 15] [-- --concurrency 64] [-- --only ingest|query|reads] [-- --releases 1000 --sessions 10000000 [--reuse]]`
-// reads: [-- --clients 16] [-- --documents releases] [-- --databases postgres,pglite] [-- --pglite-sessions 200000]
+// reads: [-- --clients 16] [-- --database vigil_bench_reads] [-- --documents releases] [-- --databases postgres,pglite] [-- --pglite-sessions 200000]
 // Prints figures; asserts nothing (speed targets live here, never in tests).
 
 const args = process.argv.slice(2);
@@ -70,6 +70,7 @@ if (only === 'all' || only === 'reads') {
     seconds: Number(flag('seconds', '15')),
     clients: Number(flag('clients', '16')),
     only: args.includes('--documents') ? flag('documents', '') : undefined,
+    database: flag('database', 'vigil_bench_reads'),
     databases: flag('databases', 'postgres,pglite').split(',') as Array<'postgres' | 'pglite'>,
   });
 }
