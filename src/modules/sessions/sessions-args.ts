@@ -13,6 +13,7 @@ import {
   isStatusGroupable,
   SESSION_STATUSES,
   toEnumName,
+  USER_VALUE_FIELDS,
   VALUE_FIELD_BY_NAME,
   VALUE_FIELDS,
 } from './sessions.values.ts';
@@ -69,6 +70,8 @@ export interface SessionsSpec {
     seriesDurations: boolean;
     /** Adoption per interval needs every group's series, so the series cannot be narrowed. */
     seriesAdoption: boolean;
+    /** Whether any asked value (or the order) counts distinct users. */
+    users: boolean;
   };
 }
 
@@ -193,6 +196,9 @@ export function resolveSessionsSpec(
       totalsDurations: [...selection.totals].some(isDuration) || isDuration(order.orderBy),
       seriesDurations: [...selection.series].some(isDuration),
       seriesAdoption: selection.series.has('sessionsAdoption'),
+      users: [...selection.totals, ...selection.series, order.orderBy].some((name) =>
+        USER_VALUE_FIELDS.has(name),
+      ),
     },
   };
 }

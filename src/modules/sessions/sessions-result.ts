@@ -108,6 +108,7 @@ export async function runSessionsQuery(
     end: spec.end,
     granularity: spec.granularity,
     groupBy: split && !spec.dims.includes('project') ? ['project', ...spec.dims] : spec.dims,
+    withoutUsers: !spec.need.users,
   };
   const noData =
     target.projectIds.length === 0 || releaseIds?.length === 0 || spec.environments?.length === 0;
