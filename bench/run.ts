@@ -1,7 +1,8 @@
 import { loadIngest, printCeiling, printIngest, rawRatePglite, rawRatePostgres } from './ingest.ts';
 import { freshPostgres, startNullServer, startVigil } from './server.ts';
 
-// `npm run bench [-- --seconds 15] [-- --concurrency 64] [-- --only ingest|query|startup] [-- --rounds 5] [-- --releases 1000 --sessions 1000000,10000000 [--users N] [--reuse]]`
+// `npm run bench [-- --seconds 15] [-- --concurrency 64] [-- --only ingest|query|startup|reads] [-- --rounds 5] [-- --releases 1000 --sessions 1000000,10000000 [--users N] [--reuse]]`
+// reads: [-- --clients 16] [-- --database vigil_bench_reads] [-- --documents releases] [-- --databases postgres,pglite] [-- --pglite-sessions 200000]
 // Prints figures; asserts nothing (speed targets live here, never in tests).
 
 const args = process.argv.slice(2);
@@ -76,4 +77,23 @@ if (only === 'all' || only === 'query') {
 if (only === 'all' || only === 'startup') {
   const { runStartupBench } = await import('./startup.ts');
   await runStartupBench({ rounds: Number(flag('rounds', '5')) });
+}
+
+if (only === 'all' || only === 'reads') {
+  const { runReadsBench } = await import('./reads.ts');
+  const releases = Number(flag('releases', '1000'));
+  await runReadsBench({
+    postgres: { releases, sessions: Number(flag('sessions', '1000000')) },
+    // PGlite runs inside Vigil's process: a smaller set keeps its seeding short.
+    pglite: {
+      releases: Number(flag('pglite-releases', String(Math.min(releases, 200)))),
+      sessions: Number(flag('pglite-sessions', '200000')),
+    },
+    reuse: args.includes('--reuse'),
+    seconds: Number(flag('seconds', '15')),
+    clients: Number(flag('clients', '16')),
+    only: args.includes('--documents') ? flag('documents', '') : undefined,
+    database: flag('database', 'vigil_bench_reads'),
+    databases: flag('databases', 'postgres,pglite').split(',') as Array<'postgres' | 'pglite'>,
+  });
 }

@@ -59,9 +59,11 @@ export interface RunningVigil {
 export async function startVigil(
   databaseUrl: string | undefined,
   entry = 'src/main.ts',
+  /** A PGlite data directory seeded beforehand; the caller removes it. */
+  seededDataDir?: string,
 ): Promise<RunningVigil> {
   const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
+  const dataDir = seededDataDir ?? mkdtempSync(join(tmpdir(), 'vigil-bench-'));
   const child: ChildProcess = spawn(
     process.env.BENCH_NODE ? 'node' : 'node_modules/.bin/tsx',
     process.env.BENCH_NODE ? [...process.env.BENCH_NODE.split(' '), entry] : [entry],
@@ -98,7 +100,7 @@ export async function startVigil(
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       await exited;
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!seededDataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { useDeferStream } from '@graphql-yoga/plugin-defer-stream';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import { createServerAdapter } from '@whatwg-node/server';
 import { createYoga } from 'graphql-yoga';
@@ -122,6 +123,8 @@ export function createApp({
         allowArbitraryOperations: true,
       }),
       useStringInputGuard(),
+      // @defer/@stream: a page gets fast fields first, slow ones (durations, series) as they finish.
+      useDeferStream(),
       // Cached answers and conditional GETs (src/cache/): after authentication.
       ...caches.plugins,
     ],

@@ -104,9 +104,20 @@ function compareParsed(a: ParsedVersion, b: ParsedVersion): number {
   return 0;
 }
 
+// Sorting a project's releases compares each version about log2(n) times: parse each once. The
+// cache is bounded (emptied when full), since versions are as many as clients make up.
+const PARSED_CACHE_LIMIT = 50_000;
+const parsedCache = new Map<string, ParsedVersion | null>();
+
 function sortableVersion(release: string): ParsedVersion | null {
-  const raw = versionPart(release);
-  return isBuildHash(raw) ? null : parseVersion(raw);
+  let parsed = parsedCache.get(release);
+  if (parsed === undefined) {
+    const raw = versionPart(release);
+    parsed = isBuildHash(raw) ? null : parseVersion(raw);
+    if (parsedCache.size >= PARSED_CACHE_LIMIT) parsedCache.clear();
+    parsedCache.set(release, parsed);
+  }
+  return parsed;
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   isStatusGroupable,
   SESSION_STATUS_GROUPS,
   toEnumName,
+  USER_VALUE_FIELDS,
   VALUE_FIELD_BY_NAME,
   VALUE_FIELDS,
 } from './sessions-values.ts';
@@ -79,9 +80,9 @@ export interface SessionsSpec {
   };
 }
 
-/** A value about users: `users…` counts, `…Users` rates, Sentry's two ANR rates, the flags. */
+/** A value counted from distinct users (USER_VALUE_FIELDS), or the flags that say how exactly. */
 export const isUserField = (name: string) =>
-  /^users|Users$/.test(name) || name === 'anrRate' || name === 'foregroundAnrRate';
+  USER_VALUE_FIELDS.has(name) || name === 'usersExact' || name === 'usersRelativeStandardError';
 
 const MINUTE = 60;
 const DAY = 86_400;

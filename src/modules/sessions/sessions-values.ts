@@ -162,6 +162,17 @@ export const VALUE_FIELDS: readonly ValueField[] = [
   durationField('durationMax', 'Longest', max),
 ];
 
+/**
+ * The value fields computed from distinct users. Counting users is the costly half of a metrics
+ * statement (one row per user and bucket), so a query that asks for none of these skips it.
+ */
+export const USER_VALUE_FIELDS: ReadonlySet<string> = new Set([
+  'users',
+  ...statusCounts('users').map((f) => f.name),
+  ...anrCounts.filter((f) => f.name.startsWith('users')).map((f) => f.name),
+  ...RATE_FIELDS.filter((f) => f.unit === 'users').map((f) => f.name),
+]);
+
 export const VALUE_FIELD_BY_NAME: ReadonlyMap<string, ValueField> = new Map(
   VALUE_FIELDS.map((f) => [f.name, f]),
 );
