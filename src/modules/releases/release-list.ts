@@ -111,3 +111,50 @@ export function sortReleases(
     return newestFirst(a, b);
   });
 }
+
+// Paging in the database. The orders by creation and by sessions rank in SQL, so the loader
+// reads only the page's window and the tie groups it cuts through, with the list's size
+// (selectReleasePageByProjectId); ties are ordered here, by version, as sortReleases does. The
+// orders with users (sketches merged in Vigil) and the rate orders keep the whole list.
+
+/** What the database ranks a release list by, or null when Vigil must rank every release. */
+export function pageableSort(sort: ReleaseSort): 'DATE' | 'SESSIONS' | null {
+  if (sort === 'DATE') return 'DATE';
+  // Each ranks by the sessions of its range; ADOPTION shares one denominator (SORT_VALUE).
+  if (sort === 'SESSIONS' || sort === 'SESSIONS_24H' || sort === 'ADOPTION') return 'SESSIONS';
+  return null;
+}
+
+/** Releases of a ranked window: `start` is the list position of `releases[0]`. */
+export interface ReleasePage {
+  start: number;
+  releases: ReleaseRow[];
+  totalCount: number;
+}
+
+/**
+ * Orders a window's rows as the whole list would: by their tie group's position, then newest
+ * first within a group (for DATE, a group is one creation instant).
+ */
+export function orderReleasePage(
+  rows: ReadonlyArray<ReleaseRow & { groupStart: number }>,
+  totalCount: number,
+): ReleasePage {
+  const releases = [...rows].sort((a, b) => a.groupStart - b.groupStart || newestFirst(a, b));
+  return { start: rows[0]?.groupStart ?? 0, releases, totalCount };
+}
+
+/**
+ * The part of the list a window [offset, offset + limit) shows, or null when the page read does
+ * not hold all of it (then the caller reads the whole list).
+ */
+export function releasesInWindow(
+  page: ReleasePage,
+  offset: number,
+  limit: number,
+): ReleaseRow[] | null {
+  const end = Math.min(offset + limit, page.totalCount);
+  if (end <= offset) return [];
+  if (offset < page.start || end > page.start + page.releases.length) return null;
+  return page.releases.slice(offset - page.start, end - page.start);
+}

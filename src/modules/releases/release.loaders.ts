@@ -5,6 +5,7 @@ import { loaderFamily } from '../../graphql/loader-family.ts';
 import {
   type ReleaseRow,
   selectProjectIdsByReleaseIds,
+  selectReleasePageByProjectId,
   selectReleaseRankings,
   selectReleasesByIds,
   selectReleasesByProjectId,
@@ -12,11 +13,20 @@ import {
   selectReleaseTimeBounds,
 } from './release.queries.ts';
 import {
+  orderReleasePage,
+  pageableSort,
   type ReleaseListOptions,
+  type ReleasePage,
   rankingRange,
   ranksByUsers,
   sortReleases,
 } from './release-list.ts';
+
+/** A window [offset, offset + limit) of a release list whose order the database ranks. */
+export interface ReleasePageOptions extends Omit<ReleaseListOptions, 'projectId' | 'healthTarget'> {
+  offset: number;
+  limit: number;
+}
 
 export interface ReleaseTimeBounds {
   first: Date | null;
@@ -36,6 +46,25 @@ async function loadReleaseList(db: Database, o: ReleaseListOptions): Promise<Rel
         }),
   ]);
   return sortReleases(releases, rankings, o);
+}
+
+/** One window of a project's release list, ranked and cut in one statement. */
+async function loadReleasePage(
+  db: Database,
+  projectId: number,
+  o: ReleasePageOptions,
+): Promise<ReleasePage> {
+  const sort = pageableSort(o.sort);
+  if (!sort) throw new Error(`the database does not rank releases by ${o.sort}`);
+  const { rows, total } = await selectReleasePageByProjectId(db, projectId, {
+    search: o.search,
+    sort,
+    environments: o.environments,
+    range: rankingRange(o),
+    offset: o.offset,
+    limit: o.limit,
+  });
+  return orderReleasePage(rows, total);
 }
 
 export function createReleaseLoaders(db: Database) {
@@ -76,6 +105,17 @@ export function createReleaseLoaders(db: Database) {
           (ids) =>
             Promise.all(ids.map((projectId) => loadReleaseList(db, { ...options, projectId }))),
           { name: 'releasesByProjectId', cacheKeyFn: String },
+        ),
+    ),
+    /**
+     * Project.releases in an order the database ranks (`pageableSort`): only the page's window
+     * and its tie groups, one statement per project.
+     */
+    releasePageByProjectId: loaderFamily(
+      (options: ReleasePageOptions) =>
+        new DataLoader<number, ReleasePage, string>(
+          (ids) => Promise.all(ids.map((projectId) => loadReleasePage(db, projectId, options))),
+          { name: 'releasePageByProjectId', cacheKeyFn: String },
         ),
     ),
     /** Keyed by release id; one loader per project (null: every project). */

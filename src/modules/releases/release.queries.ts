@@ -51,6 +51,80 @@ export function selectReleaseRankings(
   });
 }
 
+/** A window of the release list, ranked in the database (`pageableSort` in release-list.ts). */
+export interface ReleasePageQuery {
+  search: string | null;
+  /** DATE ranks by creation; the session orders by sessions in `range` (null: none, last). */
+  sort: 'DATE' | 'SESSIONS';
+  environments: readonly string[] | null;
+  range: TimeRange;
+  /** The window [offset, offset + limit) of the list, 0-based. */
+  offset: number;
+  limit: number;
+}
+
+/** A release of a ranked window, with where its tie group starts in the whole list. */
+export interface RankedReleaseRow extends ReleaseRow {
+  /** 0-based position of the first release with the same rank; ties are ordered in Vigil. */
+  groupStart: number;
+  /** Releases in the whole (filtered) list (the same on every row). */
+  total: number;
+}
+
+/**
+ * The releases whose tie group overlaps the window, ranked; `total` counts the whole list. One
+ * row with a null id when nothing overlaps, so the total still arrives. The ranking sums only
+ * `sessions` (not every counter and no user set): the one number the session orders need.
+ */
+export async function selectReleasePageByProjectId(
+  db: Database,
+  projectId: number,
+  q: ReleasePageQuery,
+): Promise<{ rows: RankedReleaseRow[]; total: number }> {
+  const params: unknown[] = [projectId, q.search, q.offset, q.limit];
+  let ranking = '';
+  let rank = 'r.created_at';
+  if (q.sort === 'SESSIONS') {
+    params.push(totalsGranularity(q.range), q.range.start, q.range.end);
+    if (q.environments) params.push(q.environments);
+    ranking = `WITH ranking AS (
+       SELECT m.release_id, nullif(sum(m.sessions), 0) AS sessions
+       FROM session_counter m
+       ${q.environments ? 'JOIN environment e ON e.id = m.environment_id' : ''}
+       WHERE m.project_id = $1 AND m.granularity = $5 AND m.bucket >= $6 AND m.bucket < $7
+         ${q.environments ? 'AND e.name = ANY($8::text[])' : ''}
+       GROUP BY m.release_id
+     ), `;
+    rank = 'ranking.sessions';
+  }
+  const rows = await db.prisma.$queryRawUnsafe<
+    Array<Omit<RankedReleaseRow, 'id'> & { id: number | null }>
+  >(
+    `/* selectReleasePageByProjectId */
+     ${ranking || 'WITH '}listed AS (
+       SELECT ${COLUMNS}, ${rank} AS rank_value
+       FROM release r JOIN release_project rp ON rp.release_id = r.id
+       ${ranking ? 'LEFT JOIN ranking ON ranking.release_id = r.id' : ''}
+       WHERE rp.project_id = $1 AND ($2::text IS NULL OR strpos(lower(r.version), lower($2)) > 0)
+     ), ranked AS (
+       SELECT listed.*, (rank() OVER (ORDER BY rank_value DESC NULLS LAST))::int - 1 AS "groupStart",
+              (count(*) OVER (PARTITION BY rank_value))::int AS size
+       FROM listed
+     ), page AS (
+       SELECT * FROM ranked WHERE "groupStart" < $3::int + $4::int AND "groupStart" + size > $3::int
+     )
+     SELECT page.id, page."organizationId", page.version, page."createdAt", page."groupStart",
+            (SELECT count(*) FROM listed)::int AS total
+     FROM (SELECT 1) one LEFT JOIN page ON true
+     ORDER BY page."groupStart"`,
+    ...params,
+  );
+  return {
+    rows: rows.filter((r): r is RankedReleaseRow => r.id !== null),
+    total: rows[0]?.total ?? 0,
+  };
+}
+
 export function selectReleasesByProjectVersions(
   db: Database,
   keys: ReadonlyArray<{ projectId: number; version: string }>,

@@ -1,4 +1,8 @@
-import { resolveArrayConnection } from '@pothos/plugin-relay';
+import {
+  offsetForArgs,
+  resolveArrayConnection,
+  resolveOffsetConnection,
+} from '@pothos/plugin-relay';
 import { builder } from '../../graphql/builder.ts';
 import { InvalidArgumentError } from '../../graphql/errors.ts';
 import { parseIntId } from '../../graphql/global-id.ts';
@@ -6,7 +10,7 @@ import { PERIOD_DESCRIPTION, resolveRange } from '../../health/time-range.ts';
 import { effectiveTarget } from '../health-targets/health-status.ts';
 import { ProjectRef } from '../projects/project.schema.ts';
 import type { ReleaseRow } from './release.queries.ts';
-import { RELEASE_SORTS } from './release-list.ts';
+import { pageableSort, RELEASE_SORTS, releasesInWindow } from './release-list.ts';
 import { shortVersion } from './release-version.ts';
 
 /** A release as a field sees it: through a project (its numbers are that project's) or not. */
@@ -93,6 +97,16 @@ builder.objectField(ProjectRef, 'release', (t) =>
   }),
 );
 
+/** The list positions a page's cursors ask for, or null when they need the list's size. */
+function windowOf(args: Parameters<typeof offsetForArgs>[0]['args']) {
+  try {
+    const { offset, limit } = offsetForArgs({ args });
+    return { offset, limit };
+  } catch {
+    return null;
+  }
+}
+
 builder.objectField(ProjectRef, 'releases', (t) =>
   t.connection(
     {
@@ -111,13 +125,34 @@ builder.objectField(ProjectRef, 'releases', (t) =>
           throw new InvalidArgumentError('first', 'A page holds at most 100 releases.');
         }
         const range = resolveRange(args, ctx.now);
+        const sort = args.sort ?? 'DATE';
+        const pageArgs = { ...args, first: args.first ?? (args.last ? undefined : 25) };
+        const list = {
+          search: args.query ?? null,
+          sort,
+          environments: args.environments ?? null,
+          range,
+          now: ctx.now,
+        };
+        // The database ranks and cuts the page when it can; the window comes from the cursors
+        // alone, so a page that needs the list's size first (`last` without `before`, a cursor
+        // past the end) reads the whole list as before.
+        const window = pageableSort(sort) ? windowOf(pageArgs) : null;
+        if (window) {
+          const page = await ctx.loaders
+            .releasePageByProjectId({ ...list, ...window })
+            .load(project.id);
+          const shown = (o: { offset: number; limit: number }) =>
+            releasesInWindow(page, o.offset, o.limit);
+          if (shown(offsetForArgs({ args: pageArgs, totalCount: page.totalCount }))) {
+            return resolveOffsetConnection({ args: pageArgs, totalCount: page.totalCount }, (o) =>
+              (shown(o) ?? []).map((row) => ({ row, projectId: project.id })),
+            );
+          }
+        }
         const releases = await ctx.loaders
           .releasesByProjectId({
-            search: args.query ?? null,
-            sort: args.sort ?? 'DATE',
-            environments: args.environments ?? null,
-            range,
-            now: ctx.now,
+            ...list,
             healthTarget:
               args.sort === 'HEALTH_STATUS'
                 ? effectiveTarget(
@@ -128,7 +163,7 @@ builder.objectField(ProjectRef, 'releases', (t) =>
           })
           .load(project.id);
         return resolveArrayConnection(
-          { args: { ...args, first: args.first ?? (args.last ? undefined : 25) } },
+          { args: pageArgs },
           releases.map((row) => ({ row, projectId: project.id })),
         );
       },
