@@ -4,9 +4,12 @@ import type { MetricsRow } from '../../src/metrics/session-metrics.queries.ts';
 import { DEFAULT_HEALTH_TARGET } from '../../src/modules/health-targets/health-status.ts';
 import type { ReleaseRow } from '../../src/modules/releases/release.queries.ts';
 import {
+  orderReleasePage,
+  pageableSort,
   type ReleaseSort,
   rankingRange,
   ranksByUsers,
+  releasesInWindow,
   sortReleases,
 } from '../../src/modules/releases/release-list.ts';
 
@@ -86,5 +89,59 @@ describe('rankingRange and ranksByUsers', () => {
       last24h ? 86_400_000 : range.end.getTime() - range.start.getTime(),
     );
     expect(ranksByUsers(sort)).toBe(users);
+  });
+});
+
+describe('paging in the database', () => {
+  test.each<[ReleaseSort, 'DATE' | 'SESSIONS' | null]>([
+    ['DATE', 'DATE'],
+    ['SESSIONS', 'SESSIONS'],
+    ['SESSIONS_24H', 'SESSIONS'],
+    ['ADOPTION', 'SESSIONS'],
+    // Users are sketches merged in Vigil; rates and status rank in Vigil too.
+    ['USERS', null],
+    ['USERS_24H', null],
+    ['CRASH_FREE_SESSIONS', null],
+    ['CRASH_FREE_USERS', null],
+    ['HEALTH_STATUS', null],
+  ])('%s is ranked by %s', (sort, expected) => {
+    expect(pageableSort(sort)).toBe(expected);
+  });
+
+  test('orders a tie group by version, newest first, after the groups before it', () => {
+    const [r1, r2, r3, r4] = releases() as [ReleaseRow, ReleaseRow, ReleaseRow, ReleaseRow];
+    const page = orderReleasePage(
+      [
+        { ...r4, groupStart: 5 },
+        { ...r1, groupStart: 3 },
+        { ...r2, groupStart: 3 },
+        { ...r3, groupStart: 3 },
+      ],
+      9,
+    );
+    expect(page.start).toBe(3);
+    expect(page.totalCount).toBe(9);
+    expect(page.releases.map((r) => r.id)).toEqual([2, 3, 1, 4]);
+    expect(orderReleasePage([], 4)).toEqual({ start: 0, releases: [], totalCount: 4 });
+  });
+
+  // A page read holds list positions 3..6 of 9.
+  const page = { start: 3, releases: releases(), totalCount: 9 };
+  test.each<{ offset: number; limit: number; expected: number[] | null }>([
+    { offset: 3, limit: 4, expected: [1, 2, 3, 4] },
+    { offset: 4, limit: 2, expected: [2, 3] },
+    // Asks for positions the read does not hold: the caller reads the whole list.
+    { offset: 2, limit: 2, expected: null },
+    { offset: 5, limit: 3, expected: null },
+    // Past the end of the list: nothing to show, whatever was read.
+    { offset: 9, limit: 3, expected: [] },
+    { offset: 20, limit: 1, expected: [] },
+  ])('window [$offset, +$limit)', ({ offset, limit, expected }) => {
+    expect(releasesInWindow(page, offset, limit)?.map((r) => r.id) ?? null).toEqual(expected);
+  });
+
+  test('a window that reaches past the list needs only the rows up to its end', () => {
+    const end = { start: 7, releases: releases().slice(0, 2), totalCount: 9 };
+    expect(releasesInWindow(end, 7, 26)?.map((r) => r.id)).toEqual([1, 2]);
   });
 });

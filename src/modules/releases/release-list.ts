@@ -140,8 +140,12 @@ export function orderReleasePage(
   rows: ReadonlyArray<ReleaseRow & { groupStart: number }>,
   totalCount: number,
 ): ReleasePage {
-  const releases = [...rows].sort((a, b) => a.groupStart - b.groupStart || newestFirst(a, b));
-  return { start: rows[0]?.groupStart ?? 0, releases, totalCount };
+  const sorted = [...rows].sort((a, b) => a.groupStart - b.groupStart || newestFirst(a, b));
+  return {
+    start: sorted[0]?.groupStart ?? 0,
+    releases: sorted.map(({ groupStart: _, ...row }) => row),
+    totalCount,
+  };
 }
 
 /**
