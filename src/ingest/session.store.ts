@@ -1,6 +1,6 @@
 import type { Database, SqlSession } from '../db/client.ts';
-import { GRANULARITIES } from '../metrics/metric-store.ts';
-import { foldUserSetsSoon } from '../metrics/user-sets.fold.ts';
+import { foldMetricDeltasSoon } from '../metrics/metric-deltas.fold.ts';
+import { GRANULARITIES, MINUTE } from '../metrics/metric-store.ts';
 import type { createDimensionCache, ResolvedDimensions } from './dimensions.ts';
 import { type OutcomeColumns, OutcomeRows, upsertOutcomesSql } from './ingest-outcome.ts';
 import { aggregateChange, type MetricChange, sessionChange } from './metric-changes.ts';
@@ -56,7 +56,7 @@ export async function storeEnvelopes(
     return resolved;
   });
   resolution?.commit();
-  foldUserSetsSoon(db);
+  foldMetricDeltasSoon(db);
 }
 
 function namesOf(batch: ResolvedBatch) {
@@ -223,7 +223,7 @@ async function addAggregates(
 }
 
 /**
- * Session states, counters, user deltas, durations and ingest outcomes: one statement, five tables. Each
+ * Session states, counters, user and duration deltas, and ingest outcomes: one statement, five tables. Each
  * change is bucketed into every granularity and summed per primary key (ON CONFLICT DO UPDATE
  * may touch a row once per statement), in primary-key order so lock order never deadlocks.
  */
@@ -286,20 +286,19 @@ async function writeRows(
        FROM bucketed WHERE user_hash IS NOT NULL
        GROUP BY project_id, release_id, granularity, bucket, environment_id
      ), durations AS (
-       INSERT INTO session_duration AS d (project_id, release_id, environment_id, granularity, bucket,
-         value, count)
-       SELECT project_id, release_id, environment_id, granularity, bucket, value, sum(delta)
+       -- Appended at minute buckets, never updated: folded into every granularity later
+       -- (src/metrics/durations.fold.ts), so a session costs one row here instead of three upserts.
+       INSERT INTO session_duration_delta (project_id, release_id, environment_id, bucket, value, count)
+       SELECT project_id, release_id, environment_id, bucket, value, sum(delta)
        FROM (
          SELECT *, duration_removed AS value, -1 AS delta FROM bucketed
-         WHERE duration_removed IS NOT NULL
+         WHERE duration_removed IS NOT NULL AND granularity = ${MINUTE}
          UNION ALL
-         SELECT *, duration_added, 1 FROM bucketed WHERE duration_added IS NOT NULL
+         SELECT *, duration_added, 1 FROM bucketed
+         WHERE duration_added IS NOT NULL AND granularity = ${MINUTE}
        ) AS moved
-       GROUP BY project_id, release_id, granularity, bucket, environment_id, value
+       GROUP BY project_id, release_id, bucket, environment_id, value
        HAVING sum(delta) <> 0
-       ORDER BY project_id, release_id, granularity, bucket, environment_id, value
-       ON CONFLICT (project_id, release_id, granularity, bucket, environment_id, value)
-       DO UPDATE SET count = d.count + EXCLUDED.count
      )
      ${upsertOutcomesSql('$4')}`,
     [JSON.stringify(states), JSON.stringify(changes), GRANULARITIES, JSON.stringify(outcomes)],
