@@ -78,6 +78,22 @@ interface SessionUpdates {
   all: SessionUpdate[];
   releaseId: number;
   environmentId: number;
+  /** If the session is new: its empty state, and its updates merged into it. */
+  fresh?: { empty: SessionState; merged: SessionState };
+}
+
+function freshState(k: SessionUpdates) {
+  if (!k.fresh) {
+    const empty = emptyState(k.first.sid, k.releaseId, k.environmentId, k.first.started);
+    k.fresh = { empty, merged: mergeAll(empty, k.all) };
+  }
+  return k.fresh;
+}
+
+function mergeAll(state: SessionState, all: readonly SessionUpdate[]): SessionState {
+  let after = state;
+  for (const update of all) after = mergeUpdate(after, update);
+  return after;
 }
 
 async function mergeSessions(
@@ -115,11 +131,12 @@ async function mergeSessions(
   }
   const changed: StateColumns[] = [];
   for (const row of stored) {
-    const before = fromRow(row);
-    let after = before;
-    for (const update of updates.get(stateKey(row.project_id, row.sid))?.all ?? []) {
-      after = mergeUpdate(after, update);
-    }
+    const key = stateKey(row.project_id, row.sid);
+    const entry = updates.get(key);
+    if (!entry) continue;
+    // A session this statement created was written whole, merged from its empty state.
+    const before = row.inserted ? freshState(entry).empty : fromRow(row);
+    const after = row.inserted ? freshState(entry).merged : mergeAll(before, entry.all);
     if (after === before) continue;
     const dims = {
       projectId: row.project_id,
@@ -130,31 +147,38 @@ async function mergeSessions(
     changes.push(
       sessionChange(dims, contributionOf(before), contributionOf(after), after.userHash, after),
     );
-    changed.push(toColumns(row.project_id, after));
+    if (!row.inserted) changed.push(toColumns(row.project_id, after));
   }
   return changed;
 }
 
 /**
- * Creates the sessions not seen before and locks every one of them until commit. A new session's
- * row starts from its first update's release, environment and start; rows are taken in key order,
- * as every writer takes them, so concurrent transactions never deadlock.
+ * Creates the sessions not seen before, whole (their updates merged into an empty state, so no
+ * second write), and locks every one of them until commit. Rows are taken in key order, as every
+ * writer takes them, so concurrent transactions never deadlock. `inserted` tells the rows this
+ * statement created from those that existed (whose stored state the caller merges into).
  */
 function lockSessionStates(tx: SqlSession, keys: SessionUpdates[]): Promise<StateRow[]> {
-  const rows = keys.map((k) => ({
-    project_id: k.projectId,
-    sid: k.first.sid,
-    release_id: k.releaseId,
-    environment_id: k.environmentId,
-    started: k.first.started,
-  }));
+  const rows = keys.map((k) => {
+    return {
+      ...toColumns(k.projectId, freshState(k).merged),
+      release_id: k.releaseId,
+      environment_id: k.environmentId,
+      started: k.first.started,
+    };
+  });
   return tx.query<StateRow>(
     `/* lockSessionStates */
      WITH k AS (
        SELECT * FROM json_to_recordset($1::json)
-         AS k(project_id int, sid uuid, release_id int, environment_id int, started timestamptz)
+         AS k(project_id int, sid uuid, release_id int, environment_id int, started timestamptz,
+           user_hash bigint, init_seen bool, errored bool, crashed bool, abnormal bool,
+           unhandled bool, anr bool, anr_foreground bool, last_seq numeric,
+           last_timestamp timestamptz, last_status text, duration float8)
      ), inserted AS (
-       INSERT INTO session_state (project_id, sid, release_id, environment_id, started)
+       INSERT INTO session_state (project_id, sid, release_id, environment_id, started, user_hash,
+         init_seen, errored, crashed, abnormal, unhandled, anr, anr_foreground, last_seq,
+         last_timestamp, last_status, duration)
        SELECT * FROM k ORDER BY project_id, sid
        ON CONFLICT (project_id, sid) DO NOTHING
        RETURNING *
@@ -162,10 +186,11 @@ function lockSessionStates(tx: SqlSession, keys: SessionUpdates[]): Promise<Stat
        SELECT s.* FROM session_state s JOIN k USING (project_id, sid)
        ORDER BY s.project_id, s.sid FOR UPDATE OF s
      )
-     SELECT project_id, sid::text, release_id, environment_id, started, user_hash::text, init_seen,
-            errored, crashed, abnormal, unhandled, anr, anr_foreground, last_seq::text, last_timestamp,
-            last_status, duration
-     FROM (SELECT * FROM inserted UNION ALL SELECT * FROM existing) AS s`,
+     SELECT project_id, sid::text, inserted, release_id, environment_id, started,
+            user_hash::text, init_seen, errored, crashed, abnormal, unhandled, anr,
+            anr_foreground, last_seq::text, last_timestamp, last_status, duration
+     FROM (SELECT *, true AS inserted FROM inserted
+           UNION ALL SELECT *, false FROM existing) AS s`,
     [JSON.stringify(rows)],
   );
 }
@@ -356,6 +381,8 @@ function toColumns(projectId: number, s: SessionState): StateColumns {
 
 /** A locked `session_state` row; 64-bit integers arrive as text, as they are sent. */
 interface StateRow extends StateColumns {
+  /** Created by this statement, whole, from the caller's merged state. */
+  inserted: boolean;
   release_id: number;
   environment_id: number;
   started: Date;
