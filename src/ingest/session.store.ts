@@ -181,16 +181,25 @@ function lockSessionStates(tx: SqlSession, keys: SessionUpdates[]): Promise<Stat
          last_timestamp, last_status, duration)
        SELECT * FROM k ORDER BY project_id, sid
        ON CONFLICT (project_id, sid) DO NOTHING
-       RETURNING *
+       RETURNING project_id, sid
      ), existing AS (
        SELECT s.* FROM session_state s JOIN k USING (project_id, sid)
        ORDER BY s.project_id, s.sid FOR UPDATE OF s
      )
-     SELECT project_id, sid::text, inserted, release_id, environment_id, started,
-            user_hash::text, init_seen, errored, crashed, abnormal, unhandled, anr,
-            anr_foreground, last_seq::text, last_timestamp, last_status, duration
-     FROM (SELECT *, true AS inserted FROM inserted
-           UNION ALL SELECT *, false FROM existing) AS s`,
+     -- A created row's state is the caller's own: only its key comes back (parsing is not free).
+     SELECT project_id, sid::text, true AS inserted, NULL::int AS release_id,
+            NULL::int AS environment_id, NULL::timestamptz AS started, NULL::text AS user_hash,
+            NULL::bool AS init_seen, NULL::bool AS errored, NULL::bool AS crashed,
+            NULL::bool AS abnormal, NULL::bool AS unhandled, NULL::bool AS anr,
+            NULL::bool AS anr_foreground, NULL::text AS last_seq,
+            NULL::timestamptz AS last_timestamp, NULL::text AS last_status,
+            NULL::float8 AS duration
+     FROM inserted
+     UNION ALL
+     SELECT project_id, sid::text, false, release_id, environment_id, started, user_hash::text,
+            init_seen, errored, crashed, abnormal, unhandled, anr, anr_foreground, last_seq::text,
+            last_timestamp, last_status, duration
+     FROM existing`,
     [JSON.stringify(rows)],
   );
 }
@@ -381,7 +390,7 @@ function toColumns(projectId: number, s: SessionState): StateColumns {
 
 /** A locked `session_state` row; 64-bit integers arrive as text, as they are sent. */
 interface StateRow extends StateColumns {
-  /** Created by this statement, whole, from the caller's merged state. */
+  /** Created by this statement, whole, from the caller's merged state: the other columns are null. */
   inserted: boolean;
   release_id: number;
   environment_id: number;
