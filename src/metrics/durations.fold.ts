@@ -7,7 +7,7 @@ import { GRANULARITIES } from './metric-store.ts';
 // Several folders (one per process) may run at once: SKIP LOCKED gives each its own deltas, and
 // counts are upserted in key order, so folds do not deadlock; ingest never writes these rows.
 
-/** Deltas folded per statement (up to three upserts each): the bench appends about 50 000 per 5 s. */
+/** Deltas folded per statement (up to three upserts each): under the bench, tens of thousands arrive per 5 s. */
 export const DURATION_DELTA_BATCH = 20_000;
 const BATCH = DURATION_DELTA_BATCH;
 
