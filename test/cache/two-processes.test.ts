@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { updateAdoptionStages } from '../../src/jobs/adoption-monitor.ts';
 import { testDatabaseKind } from '../support/database.ts';
 import {
   ADMIN_TOKEN,
@@ -83,9 +84,11 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('two Vigil processes on one P
     const now = () => new Date();
     await sendSession(server.envelopeUrl(project), now());
     await sendSession(server.envelopeUrl(project), now(), 'app@2.0.0');
-    // The child's adoption job (every minute) rightly drops cached answers when it stages a
-    // release; once both are staged, the third session changes no stage, and only the
-    // notification can drop the child's answer.
+    // An adoption job rightly drops cached answers when it stages a release; once both are
+    // staged, the third session changes no stage, and only the notification can drop the child's
+    // answer. Staged here rather than by waiting up to a minute for the child's own round; the
+    // child's next round then finds nothing to change.
+    await updateAdoptionStages(server.db, now());
     await waitFor(() => bothAdopted(project), 150_000);
     // Early in a minute, so that the child's cached answers outlive the wait below.
     await waitFor(async () => Date.now() % 60_000 < 20_000, 70_000);
