@@ -1,7 +1,7 @@
 import { loadIngest, printCeiling, printIngest, rawRatePglite, rawRatePostgres } from './ingest.ts';
 import { freshPostgres, startNullServer, startVigil } from './server.ts';
 
-// `npm run bench [-- --seconds 15] [-- --concurrency 64] [-- --only ingest|query|startup|reads] [-- --rounds 5] [-- --releases 1000 --sessions 1000000,10000000 [--users N] [--reuse]]`
+// `npm run bench [-- --seconds 15] [-- --concurrency 64] [-- --only ingest|query|startup|reads|sketch] [-- --sets 200 --sketch-users 5000,100000,1000000] [-- --rounds 5] [-- --releases 1000 --sessions 1000000,10000000 [--users N] [--reuse]]`
 // reads: [-- --clients 16] [-- --database vigil_bench_reads] [-- --documents releases] [-- --databases postgres,pglite] [-- --pglite-sessions 200000]
 // Prints figures; asserts nothing (speed targets live here, never in tests).
 
@@ -95,5 +95,13 @@ if (only === 'all' || only === 'reads') {
     only: args.includes('--documents') ? flag('documents', '') : undefined,
     database: flag('database', 'vigil_bench_reads'),
     databases: flag('databases', 'postgres,pglite').split(',') as Array<'postgres' | 'pglite'>,
+  });
+}
+
+if (only === 'all' || only === 'sketch') {
+  const { runSketchBench } = await import('./sketch.ts');
+  runSketchBench({
+    sets: Number(flag('sets', '200')),
+    sizes: flag('sketch-users', '5000,100000,1000000').split(',').map(Number),
   });
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type pg from 'pg';
 
@@ -8,7 +9,10 @@ import type pg from 'pg';
 export type NotificationHandler = (payload: string) => void;
 
 export interface Notifications {
-  /** Tells every process (this one included) listening on `channel`. Payloads stay short. */
+  /**
+   * Tells every process listening on `channel`: this one before it resolves, the others when the
+   * message arrives. Payloads stay short.
+   */
   publish(channel: string, payload: string): Promise<void>;
   /** Calls `handler` for each payload published on `channel`; returns the unsubscribe. */
   subscribe(channel: string, handler: NotificationHandler): () => void;
@@ -74,6 +78,8 @@ export interface PostgresNotificationsOptions {
  */
 export function createPostgresNotifications(options: PostgresNotificationsOptions): Notifications {
   const { retryMs = 100, maxRetryMs = 5000 } = options;
+  // Marks this instance's messages, so it can tell its own echo from another process's message.
+  const origin = randomUUID();
   const events = new EventEmitter();
   events.setMaxListeners(0);
   const liveHandlers = new Set<(live: boolean) => void>();
@@ -123,7 +129,9 @@ export function createPostgresNotifications(options: PostgresNotificationsOption
       next.on('error', lost);
       next.on('end', () => lost());
       next.on('notification', (message) => {
-        events.emit(message.channel, message.payload ?? '');
+        const { from, payload } = unwrap(message.payload ?? '');
+        // Our own messages were delivered here when they were sent.
+        if (from !== origin) events.emit(message.channel, payload);
       });
       try {
         await next.connect();
@@ -155,7 +163,10 @@ export function createPostgresNotifications(options: PostgresNotificationsOption
     },
     async publish(channel, payload) {
       checkChannel(channel);
-      await options.query('SELECT pg_notify($1, $2)', [channel, payload]);
+      await options.query('SELECT pg_notify($1, $2)', [channel, `${origin}:${payload}`]);
+      // This process hears it at once, not a round trip later through LISTEN: a token that
+      // revokes itself is refused on its very next request. Its echo is dropped on arrival.
+      events.emit(channel, payload);
     },
     subscribe(channel, handler) {
       checkChannel(channel);
@@ -200,4 +211,14 @@ export function createPostgresNotifications(options: PostgresNotificationsOption
       await current?.end().catch(() => {});
     },
   };
+}
+
+const WRAPPED = /^([0-9a-f-]{36}):/;
+
+/** Splits "<origin>:<payload>"; a message without an origin (an older Vigil) is all payload. */
+function unwrap(message: string): { from: string | null; payload: string } {
+  const match = WRAPPED.exec(message);
+  return match?.[1]
+    ? { from: match[1], payload: message.slice(match[0].length) }
+    : { from: null, payload: message };
 }

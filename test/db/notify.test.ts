@@ -51,6 +51,36 @@ describe('notifications', () => {
     expect(gone).toEqual(['before']);
   });
 
+  test('the publishing handle hears its own message before publish resolves, and only once', async () => {
+    const own: string[] = [];
+    const barrier: string[] = [];
+    database.db.notifications.subscribe('test_own', (payload) => own.push(payload));
+    database.db.notifications.subscribe('test_own_barrier', (payload) => barrier.push(payload));
+    await waitFor(async () => database.db.notifications.live);
+    await database.db.notifications.settled();
+    const sent = Array.from({ length: 20 }, (_, i) => `revoked:${i}`);
+    for (const payload of sent) {
+      await database.db.notifications.publish('test_own', payload);
+      // At once: a token that revokes itself must be refused on its very next request.
+      expect(own.at(-1)).toBe(payload);
+    }
+    // The echoes through LISTEN come before another handle's later message, and are dropped.
+    await other.notifications.publish('test_own_barrier', 'done');
+    await waitFor(async () => barrier.length === 1);
+    expect(own).toEqual(sent);
+  });
+
+  test('a payload that looks like another origin reaches subscribers whole', async () => {
+    const seen: string[] = [];
+    other.notifications.subscribe('test_shape', (payload) => seen.push(payload));
+    await waitFor(async () => other.notifications.live);
+    await other.notifications.settled();
+    const payload = '00000000-0000-0000-0000-000000000000:x';
+    await database.db.notifications.publish('test_shape', payload);
+    await waitFor(async () => seen.length === 1);
+    expect(seen).toEqual([payload]);
+  });
+
   test.for(['Upper', 'semi;colon', 'a b', ''])('refuses the channel name %j', async (channel) => {
     expect(() => database.db.notifications.subscribe(channel, () => {})).toThrow(/channel/);
     await expect(database.db.notifications.publish(channel, 'x')).rejects.toThrow(/channel/);
