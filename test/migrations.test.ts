@@ -16,17 +16,31 @@ const SCHEMA_PATH = join(ROOT, 'prisma/schema.prisma');
 const onPglite = testDatabaseKind() === 'pglite';
 const onPostgres = testDatabaseKind() === 'postgres';
 
-const test = base.extend<{ emptyDatabase: Database; tempDir: string }>({
-  // A database with nothing in it, on this project's kind: the migrator's starting point.
-  // biome-ignore lint/correctness/noEmptyPattern: vitest fixtures take their dependencies by destructuring
-  emptyDatabase: async ({}, use) => {
-    if (testDatabaseKind() === 'pglite') {
+const test = base.extend<{
+  sharedPglite: Database | undefined;
+  emptyDatabase: Database;
+  tempDir: string;
+}>({
+  // On PGlite, one in-memory database for the file, emptied before each test that asks for an
+  // empty one: loading a PGlite costs more than any of these tests.
+  sharedPglite: [
+    // biome-ignore lint/correctness/noEmptyPattern: vitest fixtures take their dependencies by destructuring
+    async ({}, use) => {
+      if (!onPglite) return use(undefined);
       const db = await openDatabase(
         { databaseUrl: undefined, dataDir: 'memory://' },
         { empty: true },
       );
       await use(db);
       await db.close();
+    },
+    { scope: 'file' },
+  ],
+  // A database with nothing in it, on this project's kind: the migrator's starting point.
+  emptyDatabase: async ({ sharedPglite }, use) => {
+    if (sharedPglite) {
+      await emptyAgain(sharedPglite);
+      await use(sharedPglite);
       return;
     }
     const empty = await createEmptyPostgresDatabase();
@@ -42,6 +56,19 @@ const test = base.extend<{ emptyDatabase: Database; tempDir: string }>({
     await rm(dir, { recursive: true, force: true });
   },
 });
+
+/** Drops every schema a test made or filled, and leaves an empty `public`, as in a new database. */
+async function emptyAgain(db: Database): Promise<void> {
+  await db.withSession(async (s) => {
+    const schemas = await s.query<{ name: string }>(
+      `SELECT nspname AS name FROM pg_namespace
+        WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\\_%'`,
+    );
+    const drops = schemas.map(({ name }) => `DROP SCHEMA "${name.replaceAll('"', '""')}" CASCADE;`);
+    await s.exec(`${drops.join('\n')}\nCREATE SCHEMA public;`);
+  });
+  expect(await tableExists(db, '_prisma_migrations')).toBe(false);
+}
 
 interface MigrationRow {
   id: string;
