@@ -1,8 +1,10 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+import { databaseFreeTestFiles } from './test/support/database-free.ts';
 import { isPostgresReachable, POSTGRES_ADMIN_URL } from './test/support/postgres.ts';
 
-// One suite, two databases: every test file runs on embedded PGlite and on PostgreSQL.
+// One suite, two databases: every test file that uses a database runs on embedded PGlite and on
+// PostgreSQL. A file that uses none (found from its imports) runs once, in the pglite project.
 export default defineConfig(async () => {
   const postgres = await isPostgresReachable();
   if (!postgres && process.env.CI) {
@@ -10,9 +12,14 @@ export default defineConfig(async () => {
       `CI runs the suite on PostgreSQL too, but none answers at ${POSTGRES_ADMIN_URL}`,
     );
   }
-  const database = (name: string, target: string) => ({
+  const root = fileURLToPath(new URL('.', import.meta.url));
+  const database = (name: string, target: string, exclude: string[] = []) => ({
     extends: true as const,
-    test: { name, env: { VIGIL_TEST_DB: target } },
+    test: {
+      name,
+      env: { VIGIL_TEST_DB: target },
+      exclude: [...configDefaults.exclude, ...exclude],
+    },
   });
   return {
     resolve: {
@@ -27,7 +34,7 @@ export default defineConfig(async () => {
       globalSetup: ['test/support/global-setup.ts'],
       projects: [
         database('pglite', 'pglite'),
-        ...(postgres ? [database('postgres', 'postgres')] : []),
+        ...(postgres ? [database('postgres', 'postgres', databaseFreeTestFiles(root))] : []),
       ],
       // Generous: a file's first test also waits for its server to start, which a busy two-core
       // machine has taken over 30 s to do.

@@ -61,6 +61,8 @@ export async function startVigil(
   entry = 'src/main.ts',
   /** A PGlite data directory seeded beforehand; the caller removes it. */
   seededDataDir?: string,
+  /** More environment for Vigil (VIGIL_RESPONSE_CACHE_ENTRIES …). */
+  env: Record<string, string> = {},
 ): Promise<RunningVigil> {
   const port = await freePort();
   const dataDir = seededDataDir ?? mkdtempSync(join(tmpdir(), 'vigil-bench-'));
@@ -77,6 +79,7 @@ export async function startVigil(
         VIGIL_GRAPHQL_RATE_LIMIT_PER_MINUTE: '0',
         LOG_LEVEL: 'warn',
         ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATABASE_URL: '' }),
+        ...env,
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     },

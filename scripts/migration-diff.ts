@@ -1,8 +1,8 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { diffMigrationsAgainstSchema } from './schema-engine.ts';
+import { openSchemaDiffer, type SchemaDiffer } from './schema-engine.ts';
 
 // `npm run migration:new -- <name>`: writes what prisma/schema.prisma adds to the committed
 //   migrations as prisma/migrations/<UTC yyyymmddHHMMSS>_<name>/migration.sql.
@@ -14,7 +14,29 @@ const USAGE = `usage: tsx scripts/migration-diff.ts new <name> | check [--migrat
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-async function main(argv: string[]): Promise<number> {
+/** Where a run writes, and the differ it uses (the tests run the command in their own process). */
+export interface MigrationDiffIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  differ: SchemaDiffer;
+}
+
+interface Paths {
+  migrationsDir: string;
+  schemaPath: string;
+}
+
+/** The command itself: `argv` as after `tsx scripts/migration-diff.ts`; resolves to the exit code. */
+export async function migrationDiff(argv: string[], io: MigrationDiffIo): Promise<number> {
+  try {
+    return await run(argv, io);
+  } catch (error) {
+    io.stderr(`${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+async function run(argv: string[], io: MigrationDiffIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -25,34 +47,33 @@ async function main(argv: string[]): Promise<number> {
   });
   const [command, name, ...extra] = positionals;
   const paths = { migrationsDir: values.migrations, schemaPath: values.schema };
-  if (command === 'check' && name === undefined) return check(paths);
+  if (command === 'check' && name === undefined) return check(paths, io);
   if (command === 'new' && name !== undefined && extra.length === 0) {
-    if (!/^[a-z][a-z0-9_]*$/.test(name)) return fail(`invalid migration name "${name}"\n${USAGE}`);
-    return create(name, paths);
+    if (!/^[a-z][a-z0-9_]*$/.test(name)) {
+      return fail(io, `invalid migration name "${name}"\n${USAGE}`);
+    }
+    return create(name, paths, io);
   }
-  return fail(USAGE);
+  return fail(io, USAGE);
 }
 
-async function check(paths: { migrationsDir: string; schemaPath: string }): Promise<number> {
-  const diff = await diffMigrationsAgainstSchema(paths);
+async function check(paths: Paths, io: MigrationDiffIo): Promise<number> {
+  const diff = await io.differ.migrationsAgainstSchema(paths);
   if (diff.exitCode === 0) {
-    process.stderr.write('The migrations and the schema agree.\n');
+    io.stderr('The migrations and the schema agree.\n');
     return 0;
   }
-  process.stdout.write(diff.sql);
-  process.stderr.write(
+  io.stdout(diff.sql);
+  io.stderr(
     `The schema differs from the migrations by the SQL above: run \`npm run migration:new -- <name>\`.\n`,
   );
   return 2;
 }
 
-async function create(
-  name: string,
-  paths: { migrationsDir: string; schemaPath: string },
-): Promise<number> {
-  const diff = await diffMigrationsAgainstSchema(paths);
+async function create(name: string, paths: Paths, io: MigrationDiffIo): Promise<number> {
+  const diff = await io.differ.migrationsAgainstSchema(paths);
   if (diff.exitCode === 0) {
-    return fail('The schema matches the migrations: there is nothing to write.');
+    return fail(io, 'The schema matches the migrations: there is nothing to write.');
   }
   const existing = (await readdir(paths.migrationsDir, { withFileTypes: true }))
     .filter((entry) => entry.isDirectory())
@@ -62,7 +83,7 @@ async function create(
   await mkdir(dir);
   const file = join(dir, 'migration.sql');
   await writeFile(file, diff.sql);
-  process.stderr.write(`Wrote ${relative(process.cwd(), file)}\n`);
+  io.stderr(`Wrote ${relative(process.cwd(), file)}\n`);
   return 0;
 }
 
@@ -82,14 +103,21 @@ function formatTimestamp(date: Date): string {
   return date.toISOString().replace(/\D/g, '').slice(0, 14);
 }
 
-function fail(message: string): number {
-  process.stderr.write(`${message}\n`);
+function fail(io: MigrationDiffIo, message: string): number {
+  io.stderr(`${message}\n`);
   return 1;
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (error) {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
+// Run as a script (not imported by a test): one diff, then the PGlite is closed.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const differ = openSchemaDiffer();
+  try {
+    process.exitCode = await migrationDiff(process.argv.slice(2), {
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+      differ,
+    });
+  } finally {
+    await differ.close();
+  }
 }

@@ -23,46 +23,104 @@ export interface SchemaDiff {
   sql: string;
 }
 
+/**
+ * Runs diffs on one PGlite, emptied before each: starting a PGlite is most of a diff's cost
+ * (about 1.5 s of 1.6), so callers that diff several times (the tests) keep one differ open.
+ */
+export interface SchemaDiffer {
+  /** Same as `prisma migrate diff --from-migrations <dir> --to-schema <schema> --script --exit-code`. */
+  migrationsAgainstSchema(options: {
+    migrationsDir: string;
+    schemaPath: string;
+  }): Promise<SchemaDiff>;
+  /** Same as `prisma migrate diff --from-empty --to-schema <schema> --script --exit-code`. */
+  emptyAgainstSchema(schemaPath: string): Promise<SchemaDiff>;
+  close(): Promise<void>;
+}
+
+export function openSchemaDiffer(): SchemaDiffer {
+  // One PGlite serves as the main database (the engine only asks its version) and as the shadow
+  // database. Created on first use, so a differ that never diffs costs nothing.
+  let pglite: PGlite | undefined;
+  // Diffs share the database, so they take turns.
+  let queue: Promise<unknown> = Promise.resolve();
+  const run = (from: DiffTarget, to: DiffTarget): Promise<SchemaDiff> => {
+    const next = queue.then(async () => {
+      pglite ??= new PGlite();
+      await resetDatabase(pglite);
+      return diff(pglite, from, to);
+    });
+    queue = next.catch(() => {});
+    return next;
+  };
+  return {
+    async migrationsAgainstSchema(options) {
+      const migrations = await readMigrationList(options.migrationsDir);
+      return run({ tag: 'migrations', ...migrations }, schemaTarget(options.schemaPath));
+    },
+    emptyAgainstSchema: (schemaPath) => run({ tag: 'empty' }, schemaTarget(schemaPath)),
+    async close() {
+      await queue;
+      // PGlite keeps timers alive until it is closed: without this the process lingers for 10 s.
+      await pglite?.close();
+      pglite = undefined;
+    },
+  };
+}
+
 /** Same as `prisma migrate diff --from-migrations <dir> --to-schema <schema> --script --exit-code`. */
 export async function diffMigrationsAgainstSchema(options: {
   migrationsDir: string;
   schemaPath: string;
 }): Promise<SchemaDiff> {
-  const migrations = await readMigrationList(options.migrationsDir);
-  return diff({ tag: 'migrations', ...migrations }, schemaTarget(options.schemaPath));
+  return once((differ) => differ.migrationsAgainstSchema(options));
 }
 
 /** Same as `prisma migrate diff --from-empty --to-schema <schema> --script --exit-code`. */
 export async function diffEmptyAgainstSchema(schemaPath: string): Promise<SchemaDiff> {
-  return diff({ tag: 'empty' }, schemaTarget(schemaPath));
+  return once((differ) => differ.emptyAgainstSchema(schemaPath));
 }
 
-async function diff(from: DiffTarget, to: DiffTarget): Promise<SchemaDiff> {
-  loadWasm();
-  // One throwaway PGlite serves as the main database (the engine only asks its version) and as
-  // the shadow database: each instance costs about 1.5 s to start.
-  const pglite = new PGlite();
+async function once(use: (differ: SchemaDiffer) => Promise<SchemaDiff>): Promise<SchemaDiff> {
+  const differ = openSchemaDiffer();
   try {
-    const engine = await engineBindings.SchemaEngine.new(
-      { datamodels: undefined },
-      () => {},
-      bindMigrationAwareSqlAdapterFactory(shadowFactory(pglite)),
-    );
-    try {
-      const result = await engine.diff({
-        from,
-        to,
-        script: true,
-        exitCode: true,
-        filters: { externalTables: [], externalEnums: [] },
-      });
-      return { exitCode: result.exitCode, sql: result.exitCode === 0 ? '' : (result.stdout ?? '') };
-    } finally {
-      engine.free();
-    }
+    return await use(differ);
   } finally {
-    // PGlite keeps timers alive until it is closed: without this the process lingers for 10 s.
-    await pglite.close();
+    await differ.close();
+  }
+}
+
+/**
+ * Leaves the database as a new one: the shadow database must start empty, or what an earlier
+ * diff's migrations created would count as already there.
+ */
+async function resetDatabase(pglite: PGlite): Promise<void> {
+  const { rows } = await pglite.query<{ name: string }>(
+    `SELECT nspname AS name FROM pg_namespace
+      WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\\_%'`,
+  );
+  const drops = rows.map(({ name }) => `DROP SCHEMA "${name.replaceAll('"', '""')}" CASCADE;`);
+  await pglite.exec(`${drops.join('\n')}\nCREATE SCHEMA public;`);
+}
+
+async function diff(pglite: PGlite, from: DiffTarget, to: DiffTarget): Promise<SchemaDiff> {
+  loadWasm();
+  const engine = await engineBindings.SchemaEngine.new(
+    { datamodels: undefined },
+    () => {},
+    bindMigrationAwareSqlAdapterFactory(shadowFactory(pglite)),
+  );
+  try {
+    const result = await engine.diff({
+      from,
+      to,
+      script: true,
+      exitCode: true,
+      filters: { externalTables: [], externalEnums: [] },
+    });
+    return { exitCode: result.exitCode, sql: result.exitCode === 0 ? '' : (result.stdout ?? '') };
+  } finally {
+    engine.free();
   }
 }
 

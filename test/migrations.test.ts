@@ -4,8 +4,9 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { test as base, describe, expect } from 'vitest';
-import { diffEmptyAgainstSchema, diffMigrationsAgainstSchema } from '../scripts/schema-engine.ts';
+import { afterAll, test as base, describe, expect } from 'vitest';
+import { migrationDiff } from '../scripts/migration-diff.ts';
+import { openSchemaDiffer } from '../scripts/schema-engine.ts';
 import { type Database, openDatabase } from '../src/db/client.ts';
 import { MIGRATIONS_DIR, MigrationError, migrate } from '../src/db/migrate.ts';
 import { createEmptyPostgresDatabase, testDatabaseKind } from './support/database.ts';
@@ -15,17 +16,31 @@ const SCHEMA_PATH = join(ROOT, 'prisma/schema.prisma');
 const onPglite = testDatabaseKind() === 'pglite';
 const onPostgres = testDatabaseKind() === 'postgres';
 
-const test = base.extend<{ emptyDatabase: Database; tempDir: string }>({
-  // A database with nothing in it, on this project's kind: the migrator's starting point.
-  // biome-ignore lint/correctness/noEmptyPattern: vitest fixtures take their dependencies by destructuring
-  emptyDatabase: async ({}, use) => {
-    if (testDatabaseKind() === 'pglite') {
+const test = base.extend<{
+  sharedPglite: Database | undefined;
+  emptyDatabase: Database;
+  tempDir: string;
+}>({
+  // On PGlite, one in-memory database for the file, emptied before each test that asks for an
+  // empty one: loading a PGlite costs more than any of these tests.
+  sharedPglite: [
+    // biome-ignore lint/correctness/noEmptyPattern: vitest fixtures take their dependencies by destructuring
+    async ({}, use) => {
+      if (!onPglite) return use(undefined);
       const db = await openDatabase(
         { databaseUrl: undefined, dataDir: 'memory://' },
         { empty: true },
       );
       await use(db);
       await db.close();
+    },
+    { scope: 'file' },
+  ],
+  // A database with nothing in it, on this project's kind: the migrator's starting point.
+  emptyDatabase: async ({ sharedPglite }, use) => {
+    if (sharedPglite) {
+      await emptyAgain(sharedPglite);
+      await use(sharedPglite);
       return;
     }
     const empty = await createEmptyPostgresDatabase();
@@ -41,6 +56,19 @@ const test = base.extend<{ emptyDatabase: Database; tempDir: string }>({
     await rm(dir, { recursive: true, force: true });
   },
 });
+
+/** Drops every schema a test made or filled, and leaves an empty `public`, as in a new database. */
+async function emptyAgain(db: Database): Promise<void> {
+  await db.withSession(async (s) => {
+    const schemas = await s.query<{ name: string }>(
+      `SELECT nspname AS name FROM pg_namespace
+        WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\\_%'`,
+    );
+    const drops = schemas.map(({ name }) => `DROP SCHEMA "${name.replaceAll('"', '""')}" CASCADE;`);
+    await s.exec(`${drops.join('\n')}\nCREATE SCHEMA public;`);
+  });
+  expect(await tableExists(db, '_prisma_migrations')).toBe(false);
+}
 
 interface MigrationRow {
   id: string;
@@ -116,8 +144,29 @@ async function writeMigration(dir: string, name: string, sql: string) {
   await writeFile(join(dir, name, 'migration.sql'), sql);
 }
 
+// One differ (one PGlite and the Wasm engine) for every diff of this file: starting a PGlite is
+// most of a diff's cost. It is created on first use, so the postgres project never starts it.
+const differ = openSchemaDiffer();
+afterAll(() => differ.close());
+
+/** Runs `npm run migration:*`'s command in this process, on this file's differ. */
+async function runMigrationDiff(args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await migrationDiff(args, {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    differ,
+  });
+  return { code, stdout, stderr };
+}
+
 /** Runs scripts/migration-diff.ts as `npm run migration:*` does, in a process of its own. */
-function runMigrationDiff(args: string[]) {
+function runMigrationDiffProcess(args: string[]) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
     const child = execFile(
       process.execPath,
@@ -129,13 +178,14 @@ function runMigrationDiff(args: string[]) {
 }
 
 // The schema engine runs on an in-process PGlite whatever the project, so these run once.
-// Each diff starts a PGlite and the Wasm engine (about 3 s, more on a busy machine).
+// The file's first diff starts a PGlite and the Wasm engine (about 4 s, more on a busy machine);
+// each later one empties that PGlite and takes about 0.3 s.
 describe.skipIf(!onPglite)(
   'prisma/schema.prisma and the committed migrations',
   { timeout: 60_000 },
   () => {
     test('agree: the schema engine finds nothing to migrate', async () => {
-      const diff = await diffMigrationsAgainstSchema({
+      const diff = await differ.migrationsAgainstSchema({
         migrationsDir: MIGRATIONS_DIR,
         schemaPath: SCHEMA_PATH,
       });
@@ -157,14 +207,17 @@ describe.skipIf(!onPglite)(
       'detects drift when the migrations lack $removed',
       async ({ edit, expected }, { tempDir }) => {
         const migrationsDir = await copyMigrations(tempDir, edit);
-        const diff = await diffMigrationsAgainstSchema({ migrationsDir, schemaPath: SCHEMA_PATH });
+        const diff = await differ.migrationsAgainstSchema({
+          migrationsDir,
+          schemaPath: SCHEMA_PATH,
+        });
         expect(diff.exitCode).toBe(2);
         expect(diff.sql).toMatch(expected);
       },
     );
 
     test('from an empty database, the schema creates every table the migrations create', async () => {
-      const diff = await diffEmptyAgainstSchema(SCHEMA_PATH);
+      const diff = await differ.emptyAgainstSchema(SCHEMA_PATH);
       expect(diff.exitCode).toBe(2);
       const created = [...diff.sql.matchAll(/CREATE TABLE "([^"]+)"/g)].map((m) => m[1]);
       expect(created.sort()).toEqual((await committedTables()).sort());
@@ -176,7 +229,7 @@ describe.skipIf(!onPglite)(
         schemaPath,
         'datasource db {\n  provider = "postgresql"\n}\n\nmodel Note {\n  id Int @id\n  body Strin\n}\n',
       );
-      await expect(diffEmptyAgainstSchema(schemaPath)).rejects.toThrow(
+      await expect(differ.emptyAgainstSchema(schemaPath)).rejects.toThrow(
         /Type "Strin" is neither a built-in type[\s\S]*schema\.prisma:7/,
       );
     });
@@ -192,7 +245,7 @@ describe.skipIf(!onPglite)(
         'ALTER TABLE "nope" ADD "x" INT;',
       );
       await expect(
-        diffMigrationsAgainstSchema({ migrationsDir, schemaPath: SCHEMA_PATH }),
+        differ.migrationsAgainstSchema({ migrationsDir, schemaPath: SCHEMA_PATH }),
       ).rejects.toThrow(
         /Migration `29990101000000_broken` failed to apply cleanly to the shadow database/,
       );
@@ -200,7 +253,8 @@ describe.skipIf(!onPglite)(
   },
 );
 
-// Each run is a process of its own: tsx, then a diff.
+// The command runs in this process, on the file's differ; one test runs it as npm does, through
+// tsx in a process of its own, for its arguments, output and exit code.
 describe.skipIf(!onPglite)('npm run migration:new / migration:check', { timeout: 120_000 }, () => {
   const RELEASE_NOTE_MODEL = `
 model ReleaseNote {
@@ -250,7 +304,7 @@ model ReleaseNote {
   });
 
   test('new rejects a name that is not snake_case, before doing anything', async ({ tempDir }) => {
-    const result = await runMigrationDiff(['new', 'Add-Notes', '--migrations', tempDir]);
+    const result = await runMigrationDiffProcess(['new', 'Add-Notes', '--migrations', tempDir]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/invalid migration name "Add-Notes"/);
     expect(await readdir(tempDir)).toEqual([]);

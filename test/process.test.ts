@@ -7,7 +7,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { openDatabase } from '../src/db/client.ts';
 import { readMigrations } from '../src/db/migrate.ts';
 import { createEmptyPostgresDatabase, testDatabaseKind } from './support/database.ts';
-import { killStartedVigils, startVigil } from './support/vigil-process.ts';
+import { groupGone, killStartedVigils, startVigil } from './support/vigil-process.ts';
 
 // A failed assertion must not leave a server running.
 afterEach(killStartedVigils);
@@ -74,6 +74,19 @@ describe.skipIf(testDatabaseKind() !== 'pglite')('vigil on embedded PGlite', () 
 
       expect(await vigil.stop()).toEqual({ code: 0, signal: null });
       expect(vigil.stderr()).toBe('');
+    });
+  }, 240_000);
+
+  test("`npm start` (the README's command) passes SIGTERM on: Vigil stops and leaves nothing running", async () => {
+    await withDataDir(async (dataDir) => {
+      const vigil = await startVigil({ VIGIL_DATA_DIR: dataDir }, { viaNpm: true });
+      const banner = await vigil.banner;
+      expect((await gql(vigil.port, ORGANIZATIONS, banner.token)).status).toBe(200);
+      // A service manager (systemd, docker stop) signals the process it started: npm.
+      await vigil.stop();
+      // Without a shell left in between, Vigil got the signal too and is gone, port and all.
+      expect(await groupGone(vigil.child)).toBe(true);
+      await expect(fetch(`http://127.0.0.1:${vigil.port}/graphql`)).rejects.toThrow();
     });
   }, 240_000);
 

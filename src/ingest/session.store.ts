@@ -1,6 +1,6 @@
 import type { Database, SqlSession } from '../db/client.ts';
-import { GRANULARITIES } from '../metrics/metric-store.ts';
-import { foldUserSetsSoon } from '../metrics/user-sets.fold.ts';
+import { foldMetricDeltasSoon } from '../metrics/metric-deltas.fold.ts';
+import { GRANULARITIES, MINUTE } from '../metrics/metric-store.ts';
 import type { createDimensionCache, ResolvedDimensions } from './dimensions.ts';
 import { type OutcomeColumns, OutcomeRows, upsertOutcomesSql } from './ingest-outcome.ts';
 import { aggregateChange, type MetricChange, sessionChange } from './metric-changes.ts';
@@ -56,7 +56,7 @@ export async function storeEnvelopes(
     return resolved;
   });
   resolution?.commit();
-  foldUserSetsSoon(db);
+  foldMetricDeltasSoon(db);
 }
 
 function namesOf(batch: ResolvedBatch) {
@@ -78,6 +78,22 @@ interface SessionUpdates {
   all: SessionUpdate[];
   releaseId: number;
   environmentId: number;
+  /** If the session is new: its empty state, and its updates merged into it. */
+  fresh?: { empty: SessionState; merged: SessionState };
+}
+
+function freshState(k: SessionUpdates) {
+  if (!k.fresh) {
+    const empty = emptyState(k.first.sid, k.releaseId, k.environmentId, k.first.started);
+    k.fresh = { empty, merged: mergeAll(empty, k.all) };
+  }
+  return k.fresh;
+}
+
+function mergeAll(state: SessionState, all: readonly SessionUpdate[]): SessionState {
+  let after = state;
+  for (const update of all) after = mergeUpdate(after, update);
+  return after;
 }
 
 async function mergeSessions(
@@ -115,11 +131,12 @@ async function mergeSessions(
   }
   const changed: StateColumns[] = [];
   for (const row of stored) {
-    const before = fromRow(row);
-    let after = before;
-    for (const update of updates.get(stateKey(row.project_id, row.sid))?.all ?? []) {
-      after = mergeUpdate(after, update);
-    }
+    const key = stateKey(row.project_id, row.sid);
+    const entry = updates.get(key);
+    if (!entry) continue;
+    // A session this statement created was written whole, merged from its empty state.
+    const before = row.inserted ? freshState(entry).empty : fromRow(row);
+    const after = row.inserted ? freshState(entry).merged : mergeAll(before, entry.all);
     if (after === before) continue;
     const dims = {
       projectId: row.project_id,
@@ -130,42 +147,59 @@ async function mergeSessions(
     changes.push(
       sessionChange(dims, contributionOf(before), contributionOf(after), after.userHash, after),
     );
-    changed.push(toColumns(row.project_id, after));
+    if (!row.inserted) changed.push(toColumns(row.project_id, after));
   }
   return changed;
 }
 
 /**
- * Creates the sessions not seen before and locks every one of them until commit. A new session's
- * row starts from its first update's release, environment and start; rows are taken in key order,
- * as every writer takes them, so concurrent transactions never deadlock.
+ * Creates the sessions not seen before, whole (their updates merged into an empty state, so no
+ * second write), and locks every one of them until commit. Rows are taken in key order, as every
+ * writer takes them, so concurrent transactions never deadlock. `inserted` tells the rows this
+ * statement created from those that existed (whose stored state the caller merges into).
  */
 function lockSessionStates(tx: SqlSession, keys: SessionUpdates[]): Promise<StateRow[]> {
-  const rows = keys.map((k) => ({
-    project_id: k.projectId,
-    sid: k.first.sid,
-    release_id: k.releaseId,
-    environment_id: k.environmentId,
-    started: k.first.started,
-  }));
+  const rows = keys.map((k) => {
+    return {
+      ...toColumns(k.projectId, freshState(k).merged),
+      release_id: k.releaseId,
+      environment_id: k.environmentId,
+      started: k.first.started,
+    };
+  });
   return tx.query<StateRow>(
     `/* lockSessionStates */
      WITH k AS (
        SELECT * FROM json_to_recordset($1::json)
-         AS k(project_id int, sid uuid, release_id int, environment_id int, started timestamptz)
+         AS k(project_id int, sid uuid, release_id int, environment_id int, started timestamptz,
+           user_hash bigint, init_seen bool, errored bool, crashed bool, abnormal bool,
+           unhandled bool, anr bool, anr_foreground bool, last_seq numeric,
+           last_timestamp timestamptz, last_status text, duration float8)
      ), inserted AS (
-       INSERT INTO session_state (project_id, sid, release_id, environment_id, started)
+       INSERT INTO session_state (project_id, sid, release_id, environment_id, started, user_hash,
+         init_seen, errored, crashed, abnormal, unhandled, anr, anr_foreground, last_seq,
+         last_timestamp, last_status, duration)
        SELECT * FROM k ORDER BY project_id, sid
        ON CONFLICT (project_id, sid) DO NOTHING
-       RETURNING *
+       RETURNING project_id, sid
      ), existing AS (
        SELECT s.* FROM session_state s JOIN k USING (project_id, sid)
        ORDER BY s.project_id, s.sid FOR UPDATE OF s
      )
-     SELECT project_id, sid::text, release_id, environment_id, started, user_hash::text, init_seen,
-            errored, crashed, abnormal, unhandled, anr, anr_foreground, last_seq::text, last_timestamp,
-            last_status, duration
-     FROM (SELECT * FROM inserted UNION ALL SELECT * FROM existing) AS s`,
+     -- A created row's state is the caller's own: only its key comes back (parsing is not free).
+     SELECT project_id, sid::text, true AS inserted, NULL::int AS release_id,
+            NULL::int AS environment_id, NULL::timestamptz AS started, NULL::text AS user_hash,
+            NULL::bool AS init_seen, NULL::bool AS errored, NULL::bool AS crashed,
+            NULL::bool AS abnormal, NULL::bool AS unhandled, NULL::bool AS anr,
+            NULL::bool AS anr_foreground, NULL::text AS last_seq,
+            NULL::timestamptz AS last_timestamp, NULL::text AS last_status,
+            NULL::float8 AS duration
+     FROM inserted
+     UNION ALL
+     SELECT project_id, sid::text, false, release_id, environment_id, started, user_hash::text,
+            init_seen, errored, crashed, abnormal, unhandled, anr, anr_foreground, last_seq::text,
+            last_timestamp, last_status, duration
+     FROM existing`,
     [JSON.stringify(rows)],
   );
 }
@@ -223,7 +257,7 @@ async function addAggregates(
 }
 
 /**
- * Session states, counters, user deltas, durations and ingest outcomes: one statement, five tables. Each
+ * Session states, counters, user and duration deltas, and ingest outcomes: one statement, five tables. Each
  * change is bucketed into every granularity and summed per primary key (ON CONFLICT DO UPDATE
  * may touch a row once per statement), in primary-key order so lock order never deadlocks.
  */
@@ -286,20 +320,19 @@ async function writeRows(
        FROM bucketed WHERE user_hash IS NOT NULL
        GROUP BY project_id, release_id, granularity, bucket, environment_id
      ), durations AS (
-       INSERT INTO session_duration AS d (project_id, release_id, environment_id, granularity, bucket,
-         value, count)
-       SELECT project_id, release_id, environment_id, granularity, bucket, value, sum(delta)
+       -- Appended at minute buckets, never updated: folded into every granularity later
+       -- (src/metrics/durations.fold.ts), so a session costs one row here instead of three upserts.
+       INSERT INTO session_duration_delta (project_id, release_id, environment_id, bucket, value, count)
+       SELECT project_id, release_id, environment_id, bucket, value, sum(delta)
        FROM (
          SELECT *, duration_removed AS value, -1 AS delta FROM bucketed
-         WHERE duration_removed IS NOT NULL
+         WHERE duration_removed IS NOT NULL AND granularity = ${MINUTE}
          UNION ALL
-         SELECT *, duration_added, 1 FROM bucketed WHERE duration_added IS NOT NULL
+         SELECT *, duration_added, 1 FROM bucketed
+         WHERE duration_added IS NOT NULL AND granularity = ${MINUTE}
        ) AS moved
-       GROUP BY project_id, release_id, granularity, bucket, environment_id, value
+       GROUP BY project_id, release_id, bucket, environment_id, value
        HAVING sum(delta) <> 0
-       ORDER BY project_id, release_id, granularity, bucket, environment_id, value
-       ON CONFLICT (project_id, release_id, granularity, bucket, environment_id, value)
-       DO UPDATE SET count = d.count + EXCLUDED.count
      )
      ${upsertOutcomesSql('$4')}`,
     [JSON.stringify(states), JSON.stringify(changes), GRANULARITIES, JSON.stringify(outcomes)],
@@ -357,6 +390,8 @@ function toColumns(projectId: number, s: SessionState): StateColumns {
 
 /** A locked `session_state` row; 64-bit integers arrive as text, as they are sent. */
 interface StateRow extends StateColumns {
+  /** Created by this statement, whole, from the caller's merged state: the other columns are null. */
+  inserted: boolean;
   release_id: number;
   environment_id: number;
   started: Date;

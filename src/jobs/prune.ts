@@ -23,6 +23,7 @@ export async function pruneExpired(db: Database, now: Date): Promise<void> {
     'session_user_set',
     'session_user_delta',
     'session_duration',
+    'session_duration_delta',
     'ingest_outcome',
   ];
   for (const table of tables) {

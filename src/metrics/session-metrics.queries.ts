@@ -194,12 +194,22 @@ function userCounts(sets: Uint8Array | null, entries: Uint8Array | null): UserCo
   return facts.counts();
 }
 
-/** Durations of sessions that ended `exited`, as value counts per group. */
+/** Durations of sessions that ended `exited`, as value counts per group (and deltas not folded). */
 export async function selectSessionDurations(
   db: Database,
   q: MetricsQuery,
 ): Promise<DurationRow[]> {
-  const f = frame(q, 'session_duration', ['m.value']);
+  // Value counts folded so far, and the minute deltas not folded yet, binned to the granularity.
+  const f = frame(
+    q,
+    `(SELECT project_id, release_id, environment_id, granularity, bucket, value, count
+      FROM session_duration
+      UNION ALL
+      SELECT project_id, release_id, environment_id, $1::int,
+             date_bin(make_interval(secs => $1::int), bucket, timestamptz 'epoch'), value, count
+      FROM session_duration_delta)`,
+    ['m.value'],
+  );
   const rows = await db.prisma.$queryRawUnsafe<
     Array<{
       project_id?: number;

@@ -12,13 +12,8 @@ import { UserFacts } from './user-facts.ts';
 // the same users is unchanged (a union), so a fold that half-failed is simply done again.
 
 /** Deltas folded per round: a round's statement stays well under a second. */
-const BATCH = 2000;
-/**
- * How soon after an ingest commit the fold runs. A fold rewrites every set it touches, so under
- * steady ingest its cost is the touched sets' size per fold: a longer delay folds more
- * transactions per rewrite, and reads add a few seconds of deltas instead.
- */
-const DELAY_MS = 5000;
+export const USER_DELTA_BATCH = 2000;
+const BATCH = USER_DELTA_BATCH;
 
 interface KeyColumns {
   project_id: number;
@@ -154,29 +149,4 @@ export async function foldAllUserDeltas(db: Database, batch = BATCH): Promise<vo
       }
     }
   });
-}
-
-const pending = new WeakMap<Database, Promise<void>>();
-
-/**
- * Schedules a fold of this database's deltas shortly after an ingest commit, unless one is
- * already scheduled. Its statements go through a lent session, outside any request's statement
- * count. A failed fold leaves its deltas, which reads still count, for the next one.
- */
-export function foldUserSetsSoon(db: Database): void {
-  if (pending.has(db)) return;
-  const run = new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, DELAY_MS);
-    timer.unref?.();
-  })
-    .then(() => {
-      pending.delete(db);
-      return db.withSession(async (session) => {
-        while ((await foldUserDeltas(session)) >= BATCH) {}
-      });
-    })
-    .catch(() => {
-      // The database went away or closed (a shutdown): the deltas stay and are folded later.
-    });
-  pending.set(db, run);
 }

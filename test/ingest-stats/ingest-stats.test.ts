@@ -208,9 +208,11 @@ describe('Project.ingestStats', () => {
     ],
   ];
 
-  test.for(REFUSALS)(
+  // Refusals are written about a second after they happen, in one batch for all projects: the
+  // tests that wait for them run together, each on its own project, rather than wait in turn.
+  test.concurrent.for(REFUSALS)(
     'shows an envelope refused as %s',
-    async ([reason, send], { server, project }) => {
+    async ([reason, send], { server, project, expect }) => {
       expect(await send(server, project)).toBeGreaterThanOrEqual(400);
 
       expect(await statsOnceRefused(server, project, 1)).toEqual({
@@ -221,9 +223,10 @@ describe('Project.ingestStats', () => {
     },
   );
 
-  test('shows envelopes refused as rate_limited, and the ones let through as accepted', async ({
+  test.concurrent('shows envelopes refused as rate_limited, and the ones let through as accepted', async ({
     server,
     project,
+    expect,
   }) => {
     const statuses: number[] = [];
     // The bucket holds PER_MINUTE envelopes and refills slowly: send until one is refused.
@@ -243,7 +246,11 @@ describe('Project.ingestStats', () => {
     });
   });
 
-  test('counts no refusal for a project id that does not exist', async ({ server, project }) => {
+  test.concurrent('counts no refusal for a project id that does not exist', async ({
+    server,
+    project,
+    expect,
+  }) => {
     const missing = project.id + 100_000;
     const response = await postEnvelope(
       server.envelopeUrl({ id: missing, publicKey: project.publicKey }),

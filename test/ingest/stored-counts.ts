@@ -1,6 +1,7 @@
 import type { Database } from '../../src/db/client.ts';
 import type { SessionCounts, UserCounts } from '../../src/health/crash-free.ts';
 import type { DurationCount } from '../../src/health/duration.ts';
+import { GRANULARITIES } from '../../src/metrics/metric-store.ts';
 import { UserFacts } from '../../src/metrics/user-facts.ts';
 
 // What ingest stored for a project, read straight from the metric tables (until the GraphQL
@@ -8,6 +9,16 @@ import { UserFacts } from '../../src/metrics/user-facts.ts';
 // rows compare equal when the same sessions reached them.
 
 const HOUR = 3600;
+
+/** Duration value counts: those folded, and the minute deltas not folded yet at every granularity. */
+const DURATIONS = `(
+  SELECT project_id, release_id, environment_id, granularity, bucket, value, count
+  FROM session_duration
+  UNION ALL
+  SELECT d.project_id, d.release_id, d.environment_id, g.granularity,
+         date_bin(make_interval(secs => g.granularity), d.bucket, timestamptz 'epoch'), d.value,
+         d.count
+  FROM session_duration_delta d CROSS JOIN unnest(ARRAY[${GRANULARITIES.join(', ')}]) AS g(granularity))`;
 
 export interface StoredGroup {
   release: string;
@@ -37,15 +48,18 @@ export async function storedCounts(db: Database, projectId: number): Promise<Sto
     const { quality: _quality, ...counts } = facts.counts();
     return { release, environment, ...counts };
   });
-  const durations = await db.prisma.$queryRaw<Array<DurationCount & Names>>`
-    SELECT r.version AS release, e.name AS environment, d.value, sum(d.count)::float8 AS count
-    FROM session_duration d
-    JOIN release r ON r.id = d.release_id
-    JOIN environment e ON e.id = d.environment_id
-    WHERE d.project_id = ${projectId} AND d.granularity = ${HOUR}
-    GROUP BY r.version, e.name, d.value
-    HAVING sum(d.count) <> 0
-    ORDER BY d.value`;
+  const durations = await db.prisma.$queryRawUnsafe<Array<DurationCount & Names>>(
+    `SELECT r.version AS release, e.name AS environment, d.value, sum(d.count)::float8 AS count
+     FROM ${DURATIONS} d
+     JOIN release r ON r.id = d.release_id
+     JOIN environment e ON e.id = d.environment_id
+     WHERE d.project_id = $1 AND d.granularity = $2
+     GROUP BY r.version, e.name, d.value
+     HAVING sum(d.count) <> 0
+     ORDER BY d.value`,
+    projectId,
+    HOUR,
+  );
 
   const groups = new Map<string, StoredGroup>();
   const group = ({ release, environment }: Names) => {
@@ -162,12 +176,17 @@ export async function storedRows(db: Database, projectId: number, release?: stri
       key,
       users: facts.entries()?.map((e) => `${e.hash}:${e.flags}`),
     }));
-  const durations = await db.prisma.$queryRaw<unknown[]>`
-    SELECT r.version, e.name, d.granularity, d.bucket, d.value, d.count
-    FROM session_duration d
-    JOIN release r ON r.id = d.release_id JOIN environment e ON e.id = d.environment_id
-    WHERE d.project_id = ${projectId} AND (${only}::text IS NULL OR r.version = ${only})
-    ORDER BY 1, 2, 3, 4, 5`;
+  // Summed per key, so deltas not folded yet compare equal to the rows they fold into.
+  const durations = await db.prisma.$queryRawUnsafe<unknown[]>(
+    `SELECT r.version, e.name, d.granularity, d.bucket, d.value, sum(d.count)::int AS count
+     FROM ${DURATIONS} d
+     JOIN release r ON r.id = d.release_id JOIN environment e ON e.id = d.environment_id
+     WHERE d.project_id = $1 AND ($2::text IS NULL OR r.version = $2)
+     GROUP BY 1, 2, 3, 4, 5 HAVING sum(d.count) <> 0
+     ORDER BY 1, 2, 3, 4, 5`,
+    projectId,
+    only,
+  );
   const sessions = await db.prisma.$queryRaw<unknown[]>`
     SELECT r.version, e.name, s.started, s.user_hash::text, s.init_seen, s.errored, s.crashed,
       s.abnormal, s.unhandled, s.last_seq::text, s.last_timestamp, s.last_status, s.duration

@@ -30,7 +30,7 @@ export interface VigilProcess {
   kill(): void;
 }
 
-const started: Array<{ child: ChildProcess; exit: Promise<unknown> }> = [];
+const started: Array<{ child: ChildProcess; exit: Promise<unknown>; group: boolean }> = [];
 
 /**
  * Kills what `startVigil` started and is still running (only those) and waits until each has
@@ -39,10 +39,37 @@ const started: Array<{ child: ChildProcess; exit: Promise<unknown> }> = [];
  */
 export async function killStartedVigils(): Promise<void> {
   const running = started.splice(0);
-  for (const { child } of running) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const { child, group } of running) {
+    if (group) killGroup(child);
+    else if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
   await Promise.all(running.map(({ exit }) => exit));
+  // npm's children may outlive npm: wait until nothing of the group is left.
+  for (const { child, group } of running) {
+    if (group) await groupGone(child);
+  }
+}
+
+function killGroup(child: ChildProcess): void {
+  try {
+    if (child.pid) process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // Nothing left in the group.
+  }
+}
+
+/** Resolves once no process of the child's group is left (npm, its shell, Vigil). */
+export async function groupGone(child: ChildProcess, timeoutMs = 60_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if (child.pid) process.kill(-child.pid, 0);
+    } catch {
+      return true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
 }
 
 /** A port that was free a moment ago: the banner prints the configured port, so 0 would not do. */
@@ -55,14 +82,28 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** Starts Vigil with exactly `env` (nothing inherited, so no stray DATABASE_URL). */
-export async function startVigil(env: Record<string, string>): Promise<VigilProcess> {
+/**
+ * Starts Vigil with exactly `env` (nothing inherited, so no stray DATABASE_URL). `viaNpm` runs the
+ * README's `npm start` instead, in its own process group (PATH inherited, to find npm and node).
+ */
+export async function startVigil(
+  env: Record<string, string>,
+  { viaNpm = false }: { viaNpm?: boolean } = {},
+): Promise<VigilProcess & { child: ChildProcess }> {
   const port = env.PORT === undefined ? await freePort() : Number(env.PORT);
-  const child = spawn(process.execPath, [START], {
-    cwd: ROOT,
-    env: { HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const fullEnv = { HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env };
+  const child = viaNpm
+    ? spawn('npm', ['start', '--silent'], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', ...fullEnv },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      })
+    : spawn(process.execPath, [START], {
+        cwd: ROOT,
+        env: fullEnv,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -74,7 +115,7 @@ export async function startVigil(env: Record<string, string>): Promise<VigilProc
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
-  started.push({ child, exit });
+  started.push({ child, exit, group: viaNpm });
   const banner = new Promise<Banner>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`no banner within ${STARTUP_TIMEOUT_MS} ms:\n${stdout}\n${stderr}`)),
@@ -102,7 +143,7 @@ export async function startVigil(env: Record<string, string>): Promise<VigilProc
     return exit;
   };
   const kill = () => void child.kill('SIGKILL');
-  return { port, banner, exit, stop, kill, stdout: () => stdout, stderr: () => stderr };
+  return { port, banner, exit, stop, kill, child, stdout: () => stdout, stderr: () => stderr };
 }
 
 /** The banner main.ts prints; its DSN line comes last, so a banner whose DSN line ends is whole. */
