@@ -91,7 +91,9 @@ export async function selectReleasePageByProjectId(
        SELECT m.release_id, nullif(sum(m.sessions), 0) AS sessions
        FROM session_counter m
        ${q.environments ? 'JOIN environment e ON e.id = m.environment_id' : ''}
-       WHERE m.project_id = $1 AND m.granularity = $5 AND m.bucket >= $6 AND m.bucket < $7
+       -- release 0 is the project's all-releases row where a table keeps one (§ Distinct users).
+       WHERE m.project_id = $1 AND m.release_id <> 0 AND m.granularity = $5
+         AND m.bucket >= $6 AND m.bucket < $7
          ${q.environments ? 'AND e.name = ANY($8::text[])' : ''}
        GROUP BY m.release_id
      ), `;
