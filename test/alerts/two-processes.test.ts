@@ -1,15 +1,10 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect } from 'vitest';
-import { createApp } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
-import { type Database, openDatabase } from '../../src/db/client.ts';
+import { openDatabase } from '../../src/db/client.ts';
 import { evaluateAlertRules } from '../../src/jobs/alert-evaluator.ts';
 import { deliverDueWebhooks } from '../../src/jobs/webhook-deliverer.ts';
-import { createLogger } from '../../src/log.ts';
 import { testDatabaseKind } from '../support/database.ts';
 import { test } from '../support/fixtures.ts';
-import { ADMIN_TOKEN } from '../support/server.ts';
+import { type Gateway, startGateway } from '../support/gateway.ts';
 import { waitFor } from '../support/wait.ts';
 import {
   createAlertOrg,
@@ -31,31 +26,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** Another Vigil on the same database: its own pool, listener and HTTP server. */
-async function startInstance(url: string): Promise<{ db: Database; url: string }> {
-  const db = await openDatabase({ databaseUrl: url, dataDir: '' });
-  const config = loadConfig({
-    VIGIL_ADMIN_TOKEN: ADMIN_TOKEN,
-    LOG_LEVEL: 'silent',
-    VIGIL_RATE_LIMIT_PER_MINUTE: '0',
-    VIGIL_GRAPHQL_RATE_LIMIT_PER_MINUTE: '0',
-  });
-  const http = createServer();
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  const app = createApp({
-    config: { ...config, publicUrl: base },
-    db,
-    log: createLogger('silent'),
-  });
-  http.on('request', app.handler);
-  cleanups.push(async () => {
-    http.closeAllConnections();
-    await new Promise<void>((resolve) => http.close(() => resolve()));
-    await app.close();
-    await db.close();
-  });
-  return { db, url: base };
+/** Another Vigil on the same database, closed after the test. */
+async function startInstance(url: string): Promise<Gateway> {
+  const gateway = await startGateway(url);
+  cleanups.push(() => gateway.close());
+  return gateway;
 }
 
 describe.runIf(testDatabaseKind() === 'postgres')(

@@ -1,11 +1,6 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createApp } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
-import { type Database, openDatabase } from '../../src/db/client.ts';
-import { createLogger } from '../../src/log.ts';
 import { testDatabaseKind } from '../support/database.ts';
+import { type Gateway, startGateway } from '../support/gateway.ts';
 import {
   ADMIN_TOKEN,
   type GraphQLResult,
@@ -30,40 +25,8 @@ import {
 
 const time = frozenClock();
 let server: TestServer;
-let second: { db: Database; url: string; close(): Promise<void> };
+let second: Gateway;
 let secondStatements: string[] = [];
-
-async function startSecondGateway(databaseUrl: string) {
-  const db = await openDatabase({ databaseUrl, dataDir: '' });
-  db.onStatement((sql) => secondStatements.push(sql));
-  const config = loadConfig({
-    VIGIL_ADMIN_TOKEN: ADMIN_TOKEN,
-    LOG_LEVEL: 'silent',
-    VIGIL_RATE_LIMIT_PER_MINUTE: '0',
-    VIGIL_GRAPHQL_RATE_LIMIT_PER_MINUTE: '0',
-  });
-  const http = createServer();
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  const app = createApp({
-    config: { ...config, publicUrl: url },
-    db,
-    log: createLogger('silent'),
-    clock: time.clock,
-  });
-  http.on('request', app.handler);
-  await db.notifications.settled();
-  return {
-    db,
-    url,
-    async close() {
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-      await app.close();
-      await db.close();
-    },
-  };
-}
 
 async function readOnSecond(variables: Record<string, unknown>) {
   const response = await fetch(`${second.url}/graphql`, {
@@ -80,7 +43,10 @@ async function readOnSecond(variables: Record<string, unknown>) {
 describe.skipIf(testDatabaseKind() !== 'postgres')('two gateways on one PostgreSQL', () => {
   beforeAll(async () => {
     server = await startTestServer({ clock: time.clock });
-    second = await startSecondGateway(server.database.url as string);
+    second = await startGateway(server.database.url as string, {
+      clock: time.clock,
+      onStatement: (sql) => secondStatements.push(sql),
+    });
   }, 180_000);
 
   afterAll(async () => {
