@@ -1,5 +1,10 @@
 import type { Database } from '../../src/db/client.ts';
-import type { SessionCounts, UserCounts } from '../../src/health/crash-free.ts';
+import {
+  type SessionCounts,
+  type UserCounts,
+  ZERO_SESSION_COUNTS,
+  ZERO_USER_COUNTS,
+} from '../../src/health/crash-free.ts';
 import type { DurationCount } from '../../src/health/duration.ts';
 import { GRANULARITIES } from '../../src/metrics/metric-store.ts';
 import { UserFacts } from '../../src/metrics/user-facts.ts';
@@ -122,25 +127,8 @@ function emptyGroup(release: string, environment: string): StoredGroup {
   return {
     release,
     environment,
-    sessions: {
-      sessions: 0,
-      erroredAll: 0,
-      crashed: 0,
-      abnormal: 0,
-      unhandled: 0,
-      anr: 0,
-      anrForeground: 0,
-    },
-    users: {
-      users: 0,
-      erroredAll: 0,
-      crashed: 0,
-      abnormal: 0,
-      unhandled: 0,
-      fatalAny: 0,
-      anr: 0,
-      anrForeground: 0,
-    },
+    sessions: { ...ZERO_SESSION_COUNTS },
+    users: { ...ZERO_USER_COUNTS },
     durations: [],
   };
 }
