@@ -28,6 +28,27 @@ export interface Reading {
 const enoughVolume = (rule: AlertRuleRow, c: HealthCounts) =>
   c.sessions.sessions >= rule.minSessions && c.users.users >= rule.minUsers;
 
+/** Metrics of `releaseIds` (every release when undefined) over the rule's window ending at `end`. */
+async function rowsOver(
+  db: Database,
+  rule: AlertRuleRow,
+  releaseIds: number[] | undefined,
+  environments: string[] | undefined,
+  end: Date,
+  byEnvironment: boolean,
+): Promise<MetricsRow[]> {
+  const range = { start: new Date(end.getTime() - rule.windowSeconds * 1000), end, period: null };
+  return selectSessionMetrics(db, {
+    projectIds: [rule.projectId],
+    releaseIds,
+    environments,
+    start: range.start,
+    end: range.end,
+    granularity: totalsGranularity(range),
+    groupBy: byEnvironment ? ['release', 'environment'] : ['release'],
+  });
+}
+
 /** Counts of `releaseIds` over the rule's window ending at `end`, keyed `release|environment`. */
 async function countsOver(
   db: Database,
@@ -38,16 +59,7 @@ async function countsOver(
   byEnvironment: boolean,
 ): Promise<Map<string, MetricsRow>> {
   if (releaseIds.length === 0) return new Map();
-  const range = { start: new Date(end.getTime() - rule.windowSeconds * 1000), end, period: null };
-  const rows = await selectSessionMetrics(db, {
-    projectIds: [rule.projectId],
-    releaseIds,
-    environments,
-    start: range.start,
-    end: range.end,
-    granularity: totalsGranularity(range),
-    groupBy: byEnvironment ? ['release', 'environment'] : ['release'],
-  });
+  const rows = await rowsOver(db, rule, releaseIds, environments, end, byEnvironment);
   return new Map(rows.map((r) => [`${r.releaseId}|${r.environment ?? ''}`, r]));
 }
 
@@ -71,20 +83,7 @@ export async function readRule(db: Database, rule: AlertRuleRow, now: Date): Pro
       ).map((r) => r.id);
       if (releaseIds.length === 0) return [];
     }
-    const range = {
-      start: new Date(now.getTime() - rule.windowSeconds * 1000),
-      end: now,
-      period: null,
-    };
-    const rows = await selectSessionMetrics(db, {
-      projectIds: [rule.projectId],
-      releaseIds,
-      environments,
-      start: range.start,
-      end: range.end,
-      granularity: totalsGranularity(range),
-      groupBy: ['release'],
-    });
+    const rows = await rowsOver(db, rule, releaseIds, environments, now, false);
     return rows
       .filter((r) => r.sessions.sessions > 0)
       .map((r) => reading(r, rule.environment ?? ''));
