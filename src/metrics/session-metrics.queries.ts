@@ -1,5 +1,10 @@
 import type { Database } from '../db/client.ts';
-import { type SessionCounts, type UserCounts, ZERO_USER_COUNTS } from '../health/crash-free.ts';
+import {
+  type SessionCounts,
+  type UserCounts,
+  ZERO_SESSION_COUNTS,
+  ZERO_USER_COUNTS,
+} from '../health/crash-free.ts';
 import type { DurationCount } from '../health/duration.ts';
 import type { Granularity } from './metric-store.ts';
 import { UserFacts } from './user-facts.ts';
@@ -28,6 +33,12 @@ export interface MetricsQuery {
   intervalSeconds?: number;
   /** Skip the distinct-user counts (the costly half) when only session counters are needed. */
   withoutUsers?: boolean;
+  /**
+   * With `intervalSeconds`: also one row per group with `interval` null, its users over the whole
+   * range (the union of its intervals' sets) and its counters summed. A caller that needs a
+   * group's totals and its series reads each user set once instead of twice.
+   */
+  usersOverRange?: boolean;
 }
 
 export interface MetricsRow {
@@ -168,30 +179,71 @@ export async function selectSessionMetrics(db: Database, q: MetricsQuery): Promi
      SELECT * FROM c ${join}`,
     ...counters.params,
   );
-  return rows.map((r) => ({
-    projectId: r.project_id ?? null,
-    releaseId: r.release_id ?? null,
-    environment: r.environment ?? null,
-    interval: r.interval ?? null,
-    sessions: {
-      sessions: r.sessions ?? 0,
-      erroredAll: r.errored_all ?? 0,
-      crashed: r.crashed ?? 0,
-      abnormal: r.abnormal ?? 0,
-      unhandled: r.unhandled ?? 0,
-      anr: r.anr ?? 0,
-      anrForeground: r.anr_foreground ?? 0,
-    },
-    users: userCounts(r.user_sets, r.user_entries),
-  }));
+  const overRange = q.usersOverRange && q.intervalSeconds ? new Map<string, RangeTotals>() : null;
+  const out = rows.map((r): MetricsRow => {
+    const facts = userFacts(r.user_sets, r.user_entries);
+    const row: MetricsRow = {
+      projectId: r.project_id ?? null,
+      releaseId: r.release_id ?? null,
+      environment: r.environment ?? null,
+      interval: r.interval ?? null,
+      sessions: {
+        sessions: r.sessions ?? 0,
+        erroredAll: r.errored_all ?? 0,
+        crashed: r.crashed ?? 0,
+        abnormal: r.abnormal ?? 0,
+        unhandled: r.unhandled ?? 0,
+        anr: r.anr ?? 0,
+        anrForeground: r.anr_foreground ?? 0,
+      },
+      users: facts ? facts.counts() : ZERO_USER_COUNTS,
+    };
+    if (overRange) addToRange(overRange, row, facts);
+    return row;
+  });
+  if (overRange) {
+    for (const { row, facts } of overRange.values()) {
+      out.push({ ...row, users: facts ? facts.counts() : ZERO_USER_COUNTS });
+    }
+  }
+  return out;
 }
 
-function userCounts(sets: Uint8Array | null, entries: Uint8Array | null): UserCounts {
-  if (!sets && !entries) return ZERO_USER_COUNTS;
+function userFacts(sets: Uint8Array | null, entries: Uint8Array | null): UserFacts | null {
+  if (!sets && !entries) return null;
   const facts = new UserFacts();
   if (sets) facts.addEncoded(toBytes(sets));
   if (entries) facts.addEntries(toBytes(entries));
-  return facts.counts();
+  return facts;
+}
+
+/** A group's row over the whole range, while its intervals' rows are added up. */
+interface RangeTotals {
+  row: MetricsRow;
+  facts: UserFacts | null;
+}
+
+/** Adds an interval's row to its group's range row: counters add, user sets unite. */
+function addToRange(
+  totals: Map<string, RangeTotals>,
+  row: MetricsRow,
+  facts: UserFacts | null,
+): void {
+  const key = JSON.stringify([row.projectId, row.releaseId, row.environment]);
+  let group = totals.get(key);
+  if (!group) {
+    group = {
+      row: { ...row, interval: null, sessions: { ...ZERO_SESSION_COUNTS } },
+      facts: null,
+    };
+    totals.set(key, group);
+  }
+  const sum = group.row.sessions;
+  for (const k of Object.keys(sum) as Array<keyof SessionCounts>) sum[k] += row.sessions[k];
+  if (facts) {
+    if (group.facts) group.facts.addAll(facts);
+    else group.facts = facts;
+  }
 }
 
 /** Durations of sessions that ended `exited`, as value counts per group (and deltas not folded). */

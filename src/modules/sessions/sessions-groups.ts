@@ -78,11 +78,25 @@ export function totalsQuery(
 }
 
 /**
- * Distinct users of a grouping by release are read for the page only (`pageUsersQuery`) unless
- * the order needs them: exact per-release sets cost what their users cost, for every release.
+ * Distinct users of the groups are read for the page only, after paging, unless the order needs
+ * them: from the series when it is read (`usersFromSeries`), else by `pageUsersQuery` when
+ * grouped by release (exact per-release sets cost what their users cost, for every release).
  */
 export function usersAfterPaging(spec: SessionsSpec): boolean {
-  return spec.need.users && spec.groupBy.includes('release') && !isUserField(spec.orderBy);
+  return (
+    spec.need.users &&
+    !isUserField(spec.orderBy) &&
+    (spec.groupBy.includes('release') || usersFromSeries(spec))
+  );
+}
+
+/**
+ * The groups' users over the range come from the series statement: it reads the same sets (same
+ * granularity, range and filters, split into intervals), so their union over the intervals is the
+ * totals' users, and each set is read once instead of twice (docs/design.md § Distinct users).
+ */
+export function usersFromSeries(spec: SessionsSpec): boolean {
+  return spec.need.users && spec.need.series && !isUserField(spec.orderBy);
 }
 
 /** The totals statement narrowed to the picked groups, with their users. */
@@ -178,6 +192,7 @@ export function seriesQuery(
     ...totals,
     intervalSeconds: spec.intervalSeconds,
     withoutUsers: !spec.need.users,
+    usersOverRange: usersFromSeries(spec),
   };
   if (spec.need.seriesAdoption) return query;
   return narrowed(query, picked);

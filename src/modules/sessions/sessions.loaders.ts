@@ -3,7 +3,7 @@ import type { Database } from '../../db/client.ts';
 import { loaderFamily } from '../../graphql/loader-family.ts';
 import { ZERO_USER_COUNTS } from '../../health/crash-free.ts';
 import { selectReleaseIdsByVersions, selectReleasesByIds } from '../releases/release.queries.ts';
-import { NO_SESSIONS_ROWS, selectSessionsRows } from './sessions.queries.ts';
+import { NO_SESSIONS_ROWS, type SessionsRows, selectSessionsRows } from './sessions.queries.ts';
 import type { SessionsSpec } from './sessions-args.ts';
 import {
   ALL_PROJECTS,
@@ -17,6 +17,7 @@ import {
   seriesQuery,
   totalsQuery,
   usersAfterPaging,
+  usersFromSeries,
 } from './sessions-groups.ts';
 import { type SessionsResultShape, shapeSessionsResults } from './sessions-shape.ts';
 
@@ -34,8 +35,9 @@ export interface OrganizationSessionsKey {
 /**
  * One run of a sessions query: each statement, then the pure step that decides the next. At most
  * one statement for the `releases` filter, one or two for the totals, one for the groups'
- * releases, one for the page's users when grouped by release, and one or two for the series,
- * whatever the number of groups or releases.
+ * releases, one for the page's users when grouped by release without a series, and one or two
+ * for the series (which then brings the page's users over the range too), whatever the number of
+ * groups or releases.
  * @returns a result for every key of `resultKeysOf(target)`, data or not.
  */
 async function loadSessions(
@@ -57,16 +59,20 @@ async function loadSessions(
   );
   const pages = pageGroups(spec, groups, releases);
   const picked = [...pages.values()].flatMap((p) => p.groups);
-  if (query && usersAfterPaging(spec) && picked.length > 0) {
-    const users = await selectSessionsRows(db, pageUsersQuery(query, picked), false);
-    const byKey = new Map(users.rows.map((r) => [groupKeyOf(r), r.users]));
+  const pickedUsers = (rows: SessionsRows['rows']) => {
+    const byKey = new Map(rows.map((r) => [groupKeyOf(r), r.users]));
     for (const group of picked) group.users = byKey.get(group.key) ?? ZERO_USER_COUNTS;
+  };
+  if (query && usersAfterPaging(spec) && !usersFromSeries(spec) && picked.length > 0) {
+    pickedUsers((await selectSessionsRows(db, pageUsersQuery(query, picked), false)).rows);
   }
   // The series is read only for the picked groups (all of them when adoption needs every one).
   const series =
     query && spec.need.series && totals.rows.length > 0 && picked.length > 0
       ? await selectSessionsRows(db, seriesQuery(spec, query, picked), spec.need.seriesDurations)
       : NO_SESSIONS_ROWS;
+  // Its rows over the whole range (interval null) carry the picked groups' users.
+  if (usersFromSeries(spec)) pickedUsers(series.rows.filter((r) => r.interval === null));
   return shapeSessionsResults(spec, pages, series, releases);
 }
 
