@@ -49,11 +49,7 @@ class ExactHashes {
 
   /** Adds a hash; false when it was there already. */
   add(hi: number, lo: number): boolean {
-    if (this.used.length === 0) {
-      this.hi = new Uint32Array(8);
-      this.lo = new Uint32Array(8);
-      this.used = new Uint8Array(8);
-    }
+    if (this.used.length === 0) this.resize(8);
     const mask = this.used.length - 1;
     let i = lo & mask;
     while (this.used[i]) {
@@ -85,9 +81,22 @@ class ExactHashes {
     }
   }
 
+  /**
+   * Makes room for `n` more hashes at once: a stored set says how many it holds, and growing
+   * one doubling at a time rehashed every hash read so far (a fifth of a dashboard's merge time).
+   */
+  reserve(n: number): void {
+    let capacity = Math.max(8, this.used.length);
+    while ((this.size + n) * 2 > capacity) capacity *= 2;
+    if (capacity > this.used.length) this.resize(capacity);
+  }
+
   private grow(): void {
+    this.resize(this.used.length * 2);
+  }
+
+  private resize(capacity: number): void {
     const { hi, lo, used } = this;
-    const capacity = used.length * 2;
     this.hi = new Uint32Array(capacity);
     this.lo = new Uint32Array(capacity);
     this.used = new Uint8Array(capacity);
@@ -228,6 +237,8 @@ export class UserSet {
     if (kind === 0) {
       const end = start + n * HASH_BYTES;
       if (end > bytes.length) throw new RangeError('user set: truncated exact set');
+      // Room for them all, unless they would make it a sketch anyway.
+      if (this.exact && this.exact.size + n <= EXACT_USERS_LIMIT) this.exact.reserve(n);
       for (let at = start; at < end; at += HASH_BYTES) this.addBytes(bytes, at);
       return end;
     }
