@@ -8,7 +8,6 @@ import {
 import type { DurationCount } from '../health/duration.ts';
 import type { Granularity } from './metric-store.ts';
 import { UserFacts } from './user-facts.ts';
-import { toBytes } from './user-sets.fold.ts';
 
 // The read side of the metric store: every health number and series is one of these two
 // statements. Counters add up across buckets; users are the union of the per-bucket user sets
@@ -132,9 +131,9 @@ interface RawMetricsRow {
   unhandled: number | null;
   anr: number | null;
   anr_foreground: number | null;
-  /** Stored user sets, concatenated, and fact entries not folded into them yet. */
-  user_sets: Uint8Array | null;
-  user_entries: Uint8Array | null;
+  /** Stored user sets, concatenated, and fact entries not folded into them yet (base64). */
+  user_sets: string | null;
+  user_entries: string | null;
 }
 
 /**
@@ -172,8 +171,10 @@ export async function selectSessionMetrics(db: Database, q: MetricsQuery): Promi
        SELECT ${prefix(deltas.select)} NULL::bytea, string_agg(m.entries, ''::bytea)
        FROM ${deltas.from}${off} ${deltas.groupBy}
      ), u AS (
-       SELECT ${prefix(keys)} string_agg(user_sets, ''::bytea) AS user_sets,
-              string_agg(user_entries, ''::bytea) AS user_entries
+       -- Base64 text, not bytea: a dashboard's sets are a megabyte at 10 M sessions, and bytea
+       -- comes as hex (twice the bytes) that Prisma then turns to base64 and back.
+       SELECT ${prefix(keys)} encode(string_agg(user_sets, ''::bytea), 'base64') AS user_sets,
+              encode(string_agg(user_entries, ''::bytea), 'base64') AS user_entries
        FROM parts ${keys ? `GROUP BY ${keys}` : ''}
      )
      SELECT * FROM c ${join}`,
@@ -209,11 +210,12 @@ export async function selectSessionMetrics(db: Database, q: MetricsQuery): Promi
   return out;
 }
 
-function userFacts(sets: Uint8Array | null, entries: Uint8Array | null): UserFacts | null {
+function userFacts(sets: string | null, entries: string | null): UserFacts | null {
   if (!sets && !entries) return null;
   const facts = new UserFacts();
-  if (sets) facts.addEncoded(toBytes(sets));
-  if (entries) facts.addEntries(toBytes(entries));
+  // PostgreSQL's base64 breaks lines every 76 characters; Buffer skips them.
+  if (sets) facts.addEncoded(Buffer.from(sets, 'base64'));
+  if (entries) facts.addEntries(Buffer.from(entries, 'base64'));
   return facts;
 }
 
