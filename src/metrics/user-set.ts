@@ -22,15 +22,15 @@ export const EXACT_USERS_LIMIT = 4096;
 
 const HASH_BYTES = 8;
 
-/** One user's hash as two unsigned 32-bit halves (cheaper than a BigInt on the read path). */
-function registerOf(hi: number, lo: number): { index: number; rank: number } {
-  const index = hi >>> (32 - SKETCH_PRECISION);
+/** A user's register: the hash's first SKETCH_PRECISION bits, as two unsigned 32-bit halves. */
+const indexOf = (hi: number) => hi >>> (32 - SKETCH_PRECISION);
+
+/** Leading zeros of the hash's other bits, + 1 (cheaper than a BigInt on the read path). */
+function rankOf(hi: number, lo: number): number {
   const rest = hi & ((1 << (32 - SKETCH_PRECISION)) - 1);
-  let rank: number;
-  if (rest !== 0) rank = Math.clz32(rest) - SKETCH_PRECISION + 1;
-  else if (lo !== 0) rank = 32 - SKETCH_PRECISION + Math.clz32(lo) + 1;
-  else rank = RANK_BITS + 1;
-  return { index, rank };
+  if (rest !== 0) return Math.clz32(rest) - SKETCH_PRECISION + 1;
+  if (lo !== 0) return 32 - SKETCH_PRECISION + Math.clz32(lo) + 1;
+  return RANK_BITS + 1;
 }
 
 const EMPTY_U32 = new Uint32Array(0);
@@ -148,6 +148,9 @@ export class UserSet {
   /** Adds every user of `other`; the result is exact only while both are and it stays small. */
   addAll(other: UserSet): void {
     if (other.exact) {
+      if (this.exact && this.exact.size + other.exact.size <= EXACT_USERS_LIMIT) {
+        this.exact.reserve(other.exact.size);
+      }
       other.exact.forEach((hi, lo) => {
         this.addHalves(hi, lo);
       });
@@ -199,7 +202,8 @@ export class UserSet {
   }
 
   private addToRegisters(hi: number, lo: number): void {
-    const { index, rank } = registerOf(hi, lo);
+    const index = indexOf(hi);
+    const rank = rankOf(hi, lo);
     const registers = this.registers as Uint8Array;
     if (rank > (registers[index] as number)) registers[index] = rank;
   }
@@ -245,6 +249,12 @@ export class UserSet {
     if (kind !== 1 || n !== SKETCH_REGISTERS || start + n > bytes.length) {
       throw new RangeError(`user set: unknown form ${kind}/${n}`);
     }
+    if (this.isEmpty) {
+      // The first set of a union (most reads of one bucket): a copy, not a maximum.
+      this.exact = null;
+      this.registers = bytes.slice(start, start + n);
+      return start + n;
+    }
     this.toSketch();
     const mine = this.registers as Uint8Array;
     for (let i = 0; i < SKETCH_REGISTERS; i++) {
@@ -270,7 +280,7 @@ function readU32(b: Uint8Array, at: number): number {
 // raw estimator, unbiased from one user to far beyond 2^32 without HLL++'s empirical bias tables.
 function estimate(registers: Uint8Array): number {
   const m = SKETCH_REGISTERS;
-  const histogram = new Float64Array(RANK_BITS + 2);
+  const histogram = new Int32Array(RANK_BITS + 2);
   for (let i = 0; i < m; i++) {
     const r = registers[i] as number;
     histogram[r] = (histogram[r] as number) + 1;

@@ -98,6 +98,30 @@ describe('unions', () => {
     expect(ab.isExact).toBe(false);
     expect(ba.count()).toBe(ab.count());
   });
+
+  test('of stored sketches read into an empty set, an exact one or a sketch are the same union', () => {
+    const a = setOf(users('a', 3 * EXACT_USERS_LIMIT));
+    const b = setOf(users('b', 2 * EXACT_USERS_LIMIT));
+    const small = setOf(users('a', 10));
+    const union = setOf(users('a', 3 * EXACT_USERS_LIMIT));
+    union.addAll(b);
+    const stored = (set: UserSet) => {
+      const bytes = new Uint8Array(set.encodedLength());
+      set.writeTo(bytes, 0);
+      return bytes;
+    };
+    const aBytes = stored(a);
+    const aCopy = aBytes.slice();
+    for (const first of [new UserSet(), small, setOf(users('b', 1))]) {
+      const read = first.clone();
+      read.readFrom(aBytes, 0);
+      read.readFrom(stored(b), 0);
+      expect(read.count()).toBe(union.count());
+      // The union is the reader's own: adding to it leaves the stored bytes as they were.
+      for (const h of users('c', 2 * EXACT_USERS_LIMIT)) read.add(h);
+      expect(aBytes).toEqual(aCopy);
+    }
+  });
 });
 
 function entries(list: Array<{ hash: bigint; flags: number }>): Uint8Array {
