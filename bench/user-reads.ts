@@ -30,10 +30,17 @@ for (const name of databases) {
   const db = await openDatabase({ databaseUrl: databaseUrlFor(name), dataDir: '' });
   const statements: Array<{ sql: string; params: unknown[] }> = [];
   const raw = db.prisma.$queryRawUnsafe.bind(db.prisma);
-  // Records each raw statement with its parameters, for EXPLAIN.
-  db.prisma.$queryRawUnsafe = ((sql: string, ...params: unknown[]) => {
+  // Each raw statement's time as Vigil waits for it (send to rows in hand), by its tag and
+  // whether it is a series; and the statement with its parameters, for EXPLAIN.
+  const waits = new Map<string, number[]>();
+  db.prisma.$queryRawUnsafe = (async (sql: string, ...params: unknown[]) => {
     statements.push({ sql, params });
-    return raw(sql, ...params);
+    const t = performance.now();
+    const rows = await raw(sql, ...params);
+    const tag = `${/\/\* (\w+) \*\//.exec(sql)?.[1] ?? 'other'}${sql.includes('AS interval') ? ' (series)' : ''}`;
+    if (!waits.has(tag)) waits.set(tag, []);
+    waits.get(tag)?.push(performance.now() - t);
+    return rows;
   }) as typeof db.prisma.$queryRawUnsafe;
   const config = loadConfig({
     VIGIL_ADMIN_TOKEN: ADMIN_TOKEN,
@@ -69,6 +76,9 @@ for (const name of databases) {
     process.stdout.write(
       `  dashboard ${doc.name}: p50 ${ms(quantile(l, 0.5))}, p90 ${ms(quantile(l, 0.9))}, ${bytes.get(doc.name)} bytes of JSON\n`,
     );
+  }
+  for (const [tag, times] of waits) {
+    process.stdout.write(`  statement ${tag}: p50 ${ms(quantile(times, 0.5))} (${times.length})\n`);
   }
   if (args.includes('--explain')) {
     for (const doc of documents) {
