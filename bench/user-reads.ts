@@ -1,10 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApp } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
-import { openDatabase } from '../src/db/client.ts';
-import { createLogger } from '../src/log.ts';
-import { loadDashboards } from '../src/modules/sessions/dashboards.ts';
+import { resolve } from 'node:path';
+import type { Database } from '../src/db/client.ts';
 import { ADMIN_TOKEN, databaseUrlFor } from './server.ts';
 import { ms, quantile } from './stats.ts';
 
@@ -12,7 +9,11 @@ import { ms, quantile } from './stats.ts';
 // (`npm run bench -- --only query … --reuse` first): a short loop for profiling the user-set read
 // path. Reads only; runs no migration.
 //   tsx bench/user-reads.ts [--databases vigil_bench_query_1000000_1000000,…] [--rounds 40]
-//                           [--explain]   (EXPLAIN (ANALYZE, BUFFERS) of each statement once)
+//     [--compare /tmp/base,…]  other checkouts of Vigil (`git worktree add /tmp/base <commit>`,
+//                              with node_modules and src/generated), each serving beside this
+//                              one on the same database, requests interleaved so that load on a
+//                              shared machine falls on all alike; says whether answers agree
+//     [--explain]              EXPLAIN (ANALYZE, BUFFERS) of each statement once (this checkout)
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string) => {
@@ -24,11 +25,23 @@ const databases = flag(
   'vigil_bench_query_1000000_1000000,vigil_bench_query_10000000_1000000',
 ).split(',');
 const rounds = Number(flag('rounds', '40'));
-const documents = loadDashboards().filter((d) => d.name.startsWith('user-'));
+const here = resolve(import.meta.dirname, '..');
+const trees = [here, ...(args.includes('--compare') ? flag('compare', '').split(',') : [])];
 
-for (const name of databases) {
-  const db = await openDatabase({ databaseUrl: databaseUrlFor(name), dataDir: '' });
-  const statements: Array<{ sql: string; params: unknown[] }> = [];
+interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
+/** One checkout's Vigil on `database`, with its raw statements recorded and timed. */
+async function serve(tree: string, database: string) {
+  const { createApp } = await import(`${tree}/src/app.ts`);
+  const { loadConfig } = await import(`${tree}/src/config.ts`);
+  const { openDatabase } = await import(`${tree}/src/db/client.ts`);
+  const { createLogger } = await import(`${tree}/src/log.ts`);
+  const { loadDashboards } = await import(`${tree}/src/modules/sessions/dashboards.ts`);
+  const db: Database = await openDatabase({ databaseUrl: databaseUrlFor(database), dataDir: '' });
+  const statements: Statement[] = [];
   const raw = db.prisma.$queryRawUnsafe.bind(db.prisma);
   // Each raw statement's time as Vigil waits for it (send to rows in hand), by its tag and
   // whether it is a series; and the statement with its parameters, for EXPLAIN.
@@ -41,7 +54,7 @@ for (const name of databases) {
     if (!waits.has(tag)) waits.set(tag, []);
     waits.get(tag)?.push(performance.now() - t);
     return rows;
-  }) as typeof db.prisma.$queryRawUnsafe;
+  }) as typeof raw;
   const config = loadConfig({
     VIGIL_ADMIN_TOKEN: ADMIN_TOKEN,
     VIGIL_GRAPHQL_RATE_LIMIT_PER_MINUTE: '0',
@@ -50,46 +63,69 @@ for (const name of databases) {
   });
   const app = createApp({ config, db, log: createLogger('warn') });
   const server = createServer(app.handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const { port } = server.address() as AddressInfo;
-  const latencies = new Map<string, number[]>(documents.map((d) => [d.name, []]));
-  const bytes = new Map<string, number>();
+  const documents = (loadDashboards() as Array<{ name: string; text: string }>).filter((d) =>
+    d.name.startsWith('user-'),
+  );
+  const ask = async (text: string) => {
+    const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: JSON.stringify({ query: text, variables: { org: 'default', period: '24h' } }),
+    });
+    return response.text();
+  };
+  const stop = async () => {
+    server.close();
+    await db.close();
+  };
+  return { tree, documents, statements, waits, raw, ask, stop };
+}
+
+for (const database of databases) {
+  const vigils = [];
+  for (const tree of trees) vigils.push(await serve(tree, database));
+  const latencies = new Map<string, number[]>();
+  const answers = new Map<string, string>();
   for (let i = 0; i < rounds + 5; i++) {
-    // Alternated, so a burst of load on the machine falls on both.
-    for (const doc of documents) {
-      statements.length = 0;
-      const t = performance.now();
-      const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
-        body: JSON.stringify({ query: doc.text, variables: { org: 'default', period: '24h' } }),
-      });
-      const text = await response.text();
-      if (text.includes('"errors"')) throw new Error(`${doc.name}: ${text.slice(0, 300)}`);
-      if (i >= 5) latencies.get(doc.name)?.push(performance.now() - t);
-      bytes.set(doc.name, text.length);
+    // Interleaved, alternating who goes first, so a burst of load falls on every one.
+    for (const doc of vigils[0]?.documents ?? []) {
+      for (const vigil of i % 2 ? [...vigils].reverse() : vigils) {
+        const t = performance.now();
+        const text = await vigil.ask(doc.text);
+        const elapsed = performance.now() - t;
+        if (text.includes('"errors"')) throw new Error(`${doc.name}: ${text.slice(0, 300)}`);
+        const key = `${doc.name}|${vigil.tree}`;
+        if (i >= 5) latencies.set(key, [...(latencies.get(key) ?? []), elapsed]);
+        answers.set(key, text);
+      }
     }
   }
-  process.stdout.write(`${name}:\n`);
-  for (const doc of documents) {
-    const l = latencies.get(doc.name) ?? [];
-    process.stdout.write(
-      `  dashboard ${doc.name}: p50 ${ms(quantile(l, 0.5))}, p90 ${ms(quantile(l, 0.9))}, ${bytes.get(doc.name)} bytes of JSON\n`,
-    );
+  process.stdout.write(`${database}:\n`);
+  for (const vigil of vigils) {
+    for (const doc of vigil.documents) {
+      const key = `${doc.name}|${vigil.tree}`;
+      const l = latencies.get(key) ?? [];
+      const agrees =
+        vigil.tree === here ? '' : answers.get(key) === answers.get(`${doc.name}|${here}`);
+      process.stdout.write(
+        `  ${vigil.tree} dashboard ${doc.name}: p50 ${ms(quantile(l, 0.5))}, p90 ${ms(quantile(l, 0.9))}${agrees === '' ? '' : `, same answer as ${here}: ${agrees}`}\n`,
+      );
+    }
+    for (const [tag, times] of vigil.waits) {
+      process.stdout.write(
+        `  ${vigil.tree} statement ${tag}: p50 ${ms(quantile(times, 0.5))} (${times.length})\n`,
+      );
+    }
   }
-  for (const [tag, times] of waits) {
-    process.stdout.write(`  statement ${tag}: p50 ${ms(quantile(times, 0.5))} (${times.length})\n`);
-  }
-  if (args.includes('--explain')) {
-    for (const doc of documents) {
-      statements.length = 0;
-      await fetch(`http://127.0.0.1:${port}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
-        body: JSON.stringify({ query: doc.text, variables: { org: 'default', period: '24h' } }),
-      }).then((r) => r.text());
-      for (const s of [...statements]) {
-        const plan = await raw<Array<{ 'QUERY PLAN': string }>>(
+  const [own] = vigils;
+  if (own && args.includes('--explain')) {
+    for (const doc of own.documents) {
+      own.statements.length = 0;
+      await own.ask(doc.text);
+      for (const s of [...own.statements]) {
+        const plan = await own.raw<Array<{ 'QUERY PLAN': string }>>(
           `EXPLAIN (ANALYZE, BUFFERS) ${s.sql}`,
           ...s.params,
         );
@@ -99,6 +135,5 @@ for (const name of databases) {
       }
     }
   }
-  server.close();
-  await db.close();
+  for (const vigil of vigils) await vigil.stop();
 }
