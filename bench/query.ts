@@ -88,7 +88,7 @@ export async function runQueryBench(o: QueryBenchOptions): Promise<QueryFigures>
   }
   const [sizes] = await db.prisma.$queryRawUnsafe<Array<{ releases: number; sessions: number }>>(
     `SELECT (SELECT count(*) FROM release)::int AS releases,
-            (SELECT coalesce(sum(sessions), 0) FROM session_counter WHERE granularity = ${DAY})::float8 AS sessions`,
+            (SELECT coalesce(sum(sessions), 0) FROM session_counter WHERE granularity = ${DAY} AND release_id <> 0)::float8 AS sessions`,
   );
   const sessions = sizes?.sessions ?? 0;
   process.stdout.write(

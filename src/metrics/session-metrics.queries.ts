@@ -64,7 +64,7 @@ function frame(
   q: MetricsQuery,
   table: string,
   extraKeys: string[] = [],
-  /** For user sets: release 0 holds the union of every release of the project. */
+  /** Counters and user sets keep release 0: the sum or union of every release of the project. */
   releaseLevel?: 'all-releases' | 'per-release',
 ) {
   if (!q.projectIds && !q.releaseIds) throw new Error('a metrics query needs projects or releases');
@@ -128,13 +128,14 @@ interface RawMetricsRow {
 
 /**
  * Session counters and distinct-user counts per group, in one statement. Project-wide groups
- * read the all-releases sets (one row per bucket); groups by or filtered to releases read each
- * release's sets.
+ * read the all-releases rows (release 0: one row per bucket); groups by or filtered to releases
+ * read each release's rows.
  */
 export async function selectSessionMetrics(db: Database, q: MetricsQuery): Promise<MetricsRow[]> {
-  const counters = frame(q, 'session_counter');
   const perRelease = q.releaseIds !== undefined || q.groupBy.includes('release');
-  const sets = frame(q, 'session_user_set', [], perRelease ? 'per-release' : 'all-releases');
+  const level = perRelease ? 'per-release' : 'all-releases';
+  const counters = frame(q, 'session_counter', [], level);
+  const sets = frame(q, 'session_user_set', [], level);
   const deltas = frame(q, 'session_user_delta');
   const join = q.withoutUsers
     ? ''
