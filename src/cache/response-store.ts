@@ -62,6 +62,8 @@ interface Computation {
   /** The change counter when its reads began. */
   since: number;
   waiters: Waiter[];
+  /** Led by a waiter of one that ended without an answer: if it does too, nobody leads again. */
+  handedOver?: boolean;
 }
 
 export function createResponseStore({ max = 1000 }: ResponseStoreOptions = {}) {
@@ -118,8 +120,10 @@ export function createResponseStore({ max = 1000 }: ResponseStoreOptions = {}) {
   }
 
   /**
-   * The leader ended without an answer to share (its document failed validation, or nothing
-   * executed): its waiters go on to one new computation, never each to their own.
+   * The leader ended without an answer to share (its document failed validation, or the plugin
+   * skipped storing): its waiters go on to one new computation, not each to their own. Once only:
+   * whatever ended the first may end every one (an invalid document, notifications gone), and a
+   * chain of one reader after the other would cost more than each computing.
    */
   function handOver(computation: Computation): void {
     const { key } = computation;
@@ -132,9 +136,13 @@ export function createResponseStore({ max = 1000 }: ResponseStoreOptions = {}) {
       later.waiters.push(...waiters);
       return;
     }
+    if (computation.handedOver) {
+      for (const waiter of waiters) waiter.resolve(null);
+      return;
+    }
     const [first, ...rest] = waiters;
     if (!first) return;
-    lead(key, first.request, rest);
+    lead(key, first.request, rest).handedOver = true;
     first.resolve(null);
   }
 

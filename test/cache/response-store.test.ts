@@ -141,6 +141,17 @@ describe('response store: one computation per key and change', () => {
     expect(await now(waiters[2]?.got)).toEqual(answer(1));
   });
 
+  test('if the one handed over ends without an answer too, the rest go on each', async () => {
+    const { store, ask } = storeWithAsk();
+    const first = ask(ORG);
+    const waiters = [ask(ORG), ask(ORG), ask(ORG)];
+    store.finish(first.request);
+    expect(await now(waiters[0]?.got)).toBeNull();
+    store.finish(waiters[0]?.request as Request);
+    expect(await now(waiters[1]?.got)).toBeNull();
+    expect(await now(waiters[2]?.got)).toBeNull();
+  });
+
   test('a key of no known scope is computed by each request and never kept', async () => {
     const { ask, compute } = storeWithAsk();
     const bad = 'x9/token:1/100/digest';
