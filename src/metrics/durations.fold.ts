@@ -20,13 +20,15 @@ const countAt = (bytes: string, at: string) =>
 /**
  * A stored row's pairs merged with the batch's: counts of equal values add up, a value whose
  * count reaches zero is dropped. Plain SQL (PGlite has no extensions); the value's bytes are
- * compared, never decoded, which orders them as the values since none is negative.
+ * compared, never decoded, which orders them as the values since none is negative. `|| ''`
+ * decompresses a large (TOASTed) row once: each `substr` of it would otherwise decompress it
+ * again (a 1 682-pair row merged in 5.4 ms instead of 0.4 ms).
  */
 const MERGE = `(
   SELECT coalesce(string_agg(p.value || int8send(p.count), ''::bytea ORDER BY p.value), ''::bytea)
   FROM (
     SELECT substr(x.bytes, i, 8) AS value, sum(${countAt('x.bytes', 'i')})::int8 AS count
-    FROM (VALUES (d.value_counts), (EXCLUDED.value_counts)) AS x(bytes)
+    FROM (VALUES (d.value_counts || ''::bytea), (EXCLUDED.value_counts)) AS x(bytes)
     CROSS JOIN generate_series(1, length(x.bytes), ${PAIR_BYTES}) AS i
     GROUP BY 1
   ) p

@@ -194,6 +194,25 @@ describe('durations in the store', () => {
     ]);
   });
 
+  test('a row large enough to be compressed out of line merges exactly', async () => {
+    const p = nextProject();
+    const values = Array.from({ length: 600 }, (_, i) => i);
+    await appendDurations(
+      p,
+      values.map((value) => ({ release: 1, minute: 0, value, count: 1 })),
+    );
+    await foldAllDurationDeltas(db);
+    // Every value again, but the even ones moved away: 9.6 kB of pairs, stored compressed.
+    await appendDurations(
+      p,
+      values.map((value) => ({ release: 1, minute: 1, value, count: value % 2 === 0 ? -1 : 1 })),
+    );
+    await foldAllDurationDeltas(db);
+    expect(await storedBytes(p, DAY)).toEqual(
+      packed(values.filter((v) => v % 2 === 1).map((value) => ({ value, count: 2 }))),
+    );
+  });
+
   test('a value moved to a count of zero leaves no pair; a bucket emptied reads as nothing', async () => {
     const p = nextProject();
     await appendDurations(p, [
