@@ -41,7 +41,7 @@ export class DurationCounts {
   }
 }
 
-/** The packed form of value counts, as SQL would write it (tests and the seeder's checks). */
+/** Value counts packed as `packPairSql` packs them (tests compare stored rows with it). */
 export function packDurations(values: readonly DurationCount[]): Uint8Array {
   const sorted = values.toSorted((a, b) => a.value - b.value);
   const bytes = new Uint8Array(sorted.length * PAIR_BYTES);
