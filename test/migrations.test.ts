@@ -110,10 +110,13 @@ async function committedMigrations() {
 /** Every table the committed migrations create, read from their SQL. */
 async function committedTables(): Promise<string[]> {
   const sql = (await committedMigrations()).map((m) => m.bytes.toString('utf8')).join('\n');
-  const dropped = new Set([...sql.matchAll(/DROP TABLE "([^"]+)"/g)].map((match) => match[1]));
-  return [...sql.matchAll(/CREATE TABLE "([^"]+)"/g)]
-    .map((match) => match[1] ?? '')
-    .filter((table) => !dropped.has(table));
+  // In order: a table dropped and created again (a conversion's new form) exists.
+  const tables = new Set<string>();
+  for (const [, verb, table = ''] of sql.matchAll(/(CREATE|DROP) TABLE "([^"]+)"/g)) {
+    if (verb === 'CREATE') tables.add(table);
+    else tables.delete(table);
+  }
+  return [...tables];
 }
 
 /** A copy of the committed migrations in `dir`, with `edit` applied to each file's SQL. */

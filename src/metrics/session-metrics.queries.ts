@@ -1,6 +1,7 @@
 import type { Database } from '../db/client.ts';
 import { type SessionCounts, type UserCounts, ZERO_USER_COUNTS } from '../health/crash-free.ts';
 import type { DurationCount } from '../health/duration.ts';
+import { DurationCounts, packPairSql } from './duration-counts.ts';
 import type { Granularity } from './metric-store.ts';
 import { UserFacts } from './user-facts.ts';
 import { toBytes } from './user-sets.fold.ts';
@@ -200,16 +201,17 @@ export async function selectSessionDurations(
   db: Database,
   q: MetricsQuery,
 ): Promise<DurationRow[]> {
-  // Value counts folded so far, and the minute deltas not folded yet, binned to the granularity.
+  // Packed value counts folded so far, and the minute deltas not folded yet, binned to the
+  // granularity and packed the same way: SQL concatenates a group's pairs, Vigil adds them up.
   const f = frame(
     q,
-    `(SELECT project_id, release_id, environment_id, granularity, bucket, value, count
+    `(SELECT project_id, release_id, environment_id, granularity, bucket, value_counts
       FROM session_duration
       UNION ALL
       SELECT project_id, release_id, environment_id, $1::int,
-             date_bin(make_interval(secs => $1::int), bucket, timestamptz 'epoch'), value, count
+             date_bin(make_interval(secs => $1::int), bucket, timestamptz 'epoch'),
+             ${packPairSql('value', 'count')}
       FROM session_duration_delta)`,
-    ['m.value'],
   );
   const rows = await db.prisma.$queryRawUnsafe<
     Array<{
@@ -217,31 +219,26 @@ export async function selectSessionDurations(
       release_id?: number;
       environment?: string;
       interval?: number;
-      value: number;
-      count: number;
+      value_counts: Uint8Array | null;
     }>
   >(
     `/* selectSessionDurations */
-     SELECT ${prefix(f.select)} m.value, sum(m.count)::float8 AS count
-     FROM ${f.from} GROUP BY ${positions(f.keys.length)}
-     HAVING sum(m.count) > 0`,
+     SELECT ${prefix(f.select)} string_agg(m.value_counts, ''::bytea) AS value_counts
+     FROM ${f.from} ${f.groupBy}`,
     ...f.params,
   );
-  const groups = new Map<string, DurationRow>();
+  const groups: DurationRow[] = [];
   for (const r of rows) {
-    const key = `${r.project_id}|${r.release_id}|${r.environment}|${r.interval}`;
-    let group = groups.get(key);
-    if (!group) {
-      group = {
-        projectId: r.project_id ?? null,
-        releaseId: r.release_id ?? null,
-        environment: r.environment ?? null,
-        interval: r.interval ?? null,
-        durations: [],
-      };
-      groups.set(key, group);
-    }
-    group.durations.push({ value: r.value, count: r.count });
+    if (!r.value_counts) continue;
+    const durations = new DurationCounts().addPacked(toBytes(r.value_counts)).list();
+    if (durations.length === 0) continue;
+    groups.push({
+      projectId: r.project_id ?? null,
+      releaseId: r.release_id ?? null,
+      environment: r.environment ?? null,
+      interval: r.interval ?? null,
+      durations,
+    });
   }
-  return [...groups.values()];
+  return groups;
 }
