@@ -267,7 +267,7 @@ async function seededSize(url: string): Promise<SeedSize> {
   try {
     const { rows } = await client.query<SeedSize>(
       `SELECT (SELECT count(*) FROM release)::int AS releases,
-              (SELECT coalesce(sum(sessions), 0) FROM session_counter WHERE granularity = 86400)::float8 AS sessions`,
+              (SELECT coalesce(sum(sessions), 0) FROM session_counter WHERE granularity = 86400 AND release_id <> 0)::float8 AS sessions`,
     );
     return rows[0] as SeedSize;
   } finally {

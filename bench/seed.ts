@@ -1,4 +1,5 @@
 import type { Database } from '../src/db/client.ts';
+import { packPairSql } from '../src/metrics/duration-counts.ts';
 import { GRANULARITIES } from '../src/metrics/metric-store.ts';
 import { EXACT_USERS_LIMIT } from '../src/metrics/user-set.ts';
 import { foldAllUserDeltas } from '../src/metrics/user-sets.fold.ts';
@@ -65,9 +66,12 @@ export async function seedSessions(db: Database, projectId: number, o: SeedOptio
   );
   for (const g of GRANULARITIES) {
     const bucket = `to_timestamp(floor(extract(epoch FROM started) / ${g}) * ${g})`;
-    await run(`INSERT INTO session_counter (project_id, release_id, environment_id, granularity, bucket, sessions, errored_all, crashed, abnormal, unhandled)
-      SELECT ${projectId}, release_id, environment_id, ${g}, ${bucket}, count(*), count(*) FILTER (WHERE r < 0.07), count(*) FILTER (WHERE r < 0.02), 0, 0
-      FROM bench_sessions GROUP BY 2, 3, 5 ORDER BY 5`);
+    // Release 0 is the project's all-releases row, as ingest writes it.
+    for (const level of ['release_id', '0']) {
+      await run(`INSERT INTO session_counter (project_id, release_id, environment_id, granularity, bucket, sessions, errored_all, crashed, abnormal, unhandled)
+        SELECT ${projectId}, ${level}, environment_id, ${g}, ${bucket}, count(*), count(*) FILTER (WHERE r < 0.07), count(*) FILTER (WHERE r < 0.02), 0, 0
+        FROM bench_sessions GROUP BY 2, 3, 5 ORDER BY 5`);
+    }
     // User sets in their stored form (src/metrics/user-facts.ts), written in SQL where exact;
     // buckets past the threshold go in as deltas and Vigil's own fold makes their sketches.
     // Release 0 is every release of the project. Sessions are 'errored' below r 0.07, crashed below 0.02.
@@ -99,9 +103,13 @@ export async function seedSessions(db: Database, projectId: number, o: SeedOptio
         SELECT ${projectId}, release_id, environment_id, ${g}, bucket, entries
         FROM s WHERE n > ${EXACT_USERS_LIMIT}`);
     }
-    await run(`INSERT INTO session_duration (project_id, release_id, environment_id, granularity, bucket, value, count)
-      SELECT ${projectId}, release_id, environment_id, ${g}, ${bucket}, duration, count(*)
-      FROM bench_sessions WHERE r >= 0.07 GROUP BY 2, 3, 5, 6 ORDER BY 5`);
+    // One row per bucket, its value counts packed (src/metrics/duration-counts.ts).
+    await run(`INSERT INTO session_duration (project_id, release_id, environment_id, granularity, bucket, value_counts)
+      SELECT ${projectId}, release_id, environment_id, ${g}, bucket,
+             string_agg(${packPairSql('duration', 'n')}, ''::bytea ORDER BY duration)
+      FROM (SELECT release_id, environment_id, ${bucket} AS bucket, duration, count(*) AS n
+            FROM bench_sessions WHERE r >= 0.07 GROUP BY 1, 2, 3, 4) v
+      GROUP BY 2, 3, 5 ORDER BY 5`);
   }
   if (!o.keepSessions) await run('DROP TABLE bench_sessions');
   await foldAllUserDeltas(db, 20);

@@ -110,10 +110,13 @@ async function committedMigrations() {
 /** Every table the committed migrations create, read from their SQL. */
 async function committedTables(): Promise<string[]> {
   const sql = (await committedMigrations()).map((m) => m.bytes.toString('utf8')).join('\n');
-  const dropped = new Set([...sql.matchAll(/DROP TABLE "([^"]+)"/g)].map((match) => match[1]));
-  return [...sql.matchAll(/CREATE TABLE "([^"]+)"/g)]
-    .map((match) => match[1] ?? '')
-    .filter((table) => !dropped.has(table));
+  // In order: a table dropped and created again (a conversion's new form) exists.
+  const tables = new Set<string>();
+  for (const [, verb, table = ''] of sql.matchAll(/(CREATE|DROP) TABLE "([^"]+)"/g)) {
+    if (verb === 'CREATE') tables.add(table);
+    else tables.delete(table);
+  }
+  return [...tables];
 }
 
 /** A copy of the committed migrations in `dir`, with `edit` applied to each file's SQL. */
@@ -312,6 +315,72 @@ model ReleaseNote {
 });
 
 describe('migrate()', () => {
+  test('20261202170000_all_releases_counters fills release 0 with the sums of the stored releases', async ({
+    emptyDatabase: db,
+    tempDir,
+  }) => {
+    const BACKFILL = '20261202170000_all_releases_counters';
+    const all = await committedMigrations();
+    const copyUpTo = async (last: string) => {
+      for (const { name, bytes } of all.filter((m) => m.name <= last)) {
+        await writeMigration(tempDir, name, bytes.toString('utf8'));
+      }
+    };
+    await copyUpTo(all[all.findIndex((m) => m.name === BACKFILL) - 1]?.name ?? '');
+    await migrate(db, { dir: tempDir });
+    // Two releases, two environments, two buckets; the second bucket has one release only.
+    await db.prisma.$executeRawUnsafe(`
+      INSERT INTO session_counter (project_id, release_id, environment_id, granularity, bucket,
+        sessions, errored_all, crashed, abnormal, unhandled, anr, anr_foreground) VALUES
+        (1, 7, 1, 3600, '2026-12-01T10:00:00Z', 10, 4, 1, 1, 1, 1, 0),
+        (1, 8, 1, 3600, '2026-12-01T10:00:00Z', 5, 1, 1, 0, 0, 0, 0),
+        (1, 8, 2, 3600, '2026-12-01T10:00:00Z', 3, 0, 0, 0, 0, 0, 0),
+        (1, 7, 1, 3600, '2026-12-01T11:00:00Z', 2, 2, 2, 0, 0, 1, 1)`);
+    await copyUpTo(BACKFILL);
+    expect(await migrate(db, { dir: tempDir })).toEqual([BACKFILL]);
+    const rows = await db.prisma.$queryRawUnsafe(
+      `SELECT environment_id, to_char(bucket AT TIME ZONE 'UTC', 'HH24') AS hour, sessions::int,
+              errored_all::int, crashed::int, abnormal::int, unhandled::int, anr::int,
+              anr_foreground::int
+       FROM session_counter WHERE release_id = 0 ORDER BY 1, 2`,
+    );
+    expect(rows).toEqual([
+      {
+        environment_id: 1,
+        hour: '10',
+        sessions: 15,
+        errored_all: 5,
+        crashed: 2,
+        abnormal: 1,
+        unhandled: 1,
+        anr: 1,
+        anr_foreground: 0,
+      },
+      {
+        environment_id: 1,
+        hour: '11',
+        sessions: 2,
+        errored_all: 2,
+        crashed: 2,
+        abnormal: 0,
+        unhandled: 0,
+        anr: 1,
+        anr_foreground: 1,
+      },
+      {
+        environment_id: 2,
+        hour: '10',
+        sessions: 3,
+        errored_all: 0,
+        crashed: 0,
+        abnormal: 0,
+        unhandled: 0,
+        anr: 0,
+        anr_foreground: 0,
+      },
+    ]);
+  });
+
   test('applies every committed migration once and records it as Prisma does', async ({
     emptyDatabase: db,
   }) => {

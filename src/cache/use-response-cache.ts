@@ -62,7 +62,15 @@ export function useVigilResponseCache({ db, store, now }: ResponseCacheOptions):
           // Entries end with their minute; the store drops them earlier when data changes.
           onTtl: ({ ttl, context }) => {
             const request = (context as { request: Request }).request;
+            // Called just before the plugin stores or refuses this request's answer.
+            store.answering(request);
             return Math.min(ttl, (minuteOf(request) + 1) * MINUTE_MS - now(request).getTime());
+          },
+          // As the plugin's own rule (errors are not kept), but the waiters get the answer.
+          shouldCacheResult: ({ cacheKey, result }) => {
+            if (!result.errors?.length) return true;
+            store.failed(cacheKey, result);
+            return false;
           },
           invalidateViaMutation: false,
           includeExtensionMetadata: false,

@@ -294,14 +294,16 @@ async function writeRows(
      ), counters AS (
        INSERT INTO session_counter AS c (project_id, release_id, environment_id, granularity, bucket,
          sessions, errored_all, crashed, abnormal, unhandled, anr, anr_foreground)
-       SELECT project_id, release_id, environment_id, granularity, bucket, sum(sessions),
-              sum(errored_all), sum(crashed), sum(abnormal), sum(unhandled), sum(anr),
-              sum(anr_foreground)
-       FROM bucketed
-       GROUP BY project_id, release_id, granularity, bucket, environment_id
-       HAVING sum(sessions) <> 0 OR sum(errored_all) <> 0 OR sum(crashed) <> 0
-           OR sum(abnormal) <> 0 OR sum(unhandled) <> 0 OR sum(anr) <> 0
-       ORDER BY project_id, release_id, granularity, bucket, environment_id
+       -- Each change counts for its release and for release 0, the project's all-releases row,
+       -- so project-wide reads sum one row per bucket instead of one per release.
+       SELECT b.project_id, l.release_id, b.environment_id, b.granularity, b.bucket,
+              sum(b.sessions), sum(b.errored_all), sum(b.crashed), sum(b.abnormal),
+              sum(b.unhandled), sum(b.anr), sum(b.anr_foreground)
+       FROM bucketed b CROSS JOIN LATERAL (VALUES (b.release_id), (0)) AS l(release_id)
+       GROUP BY b.project_id, l.release_id, b.granularity, b.bucket, b.environment_id
+       HAVING sum(b.sessions) <> 0 OR sum(b.errored_all) <> 0 OR sum(b.crashed) <> 0
+           OR sum(b.abnormal) <> 0 OR sum(b.unhandled) <> 0 OR sum(b.anr) <> 0
+       ORDER BY b.project_id, l.release_id, b.granularity, b.bucket, b.environment_id
        ON CONFLICT (project_id, release_id, granularity, bucket, environment_id) DO UPDATE SET
          sessions = c.sessions + EXCLUDED.sessions, errored_all = c.errored_all + EXCLUDED.errored_all,
          crashed = c.crashed + EXCLUDED.crashed, abnormal = c.abnormal + EXCLUDED.abnormal,

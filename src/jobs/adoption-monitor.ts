@@ -26,7 +26,7 @@ export async function updateAdoptionStages(db: Database, now: Date): Promise<num
      WITH w AS (
        SELECT c.project_id, c.release_id, c.environment_id, sum(c.sessions)::float8 AS sessions
        FROM session_counter c JOIN environment e ON e.id = c.environment_id AND e.name <> ''
-       WHERE c.granularity = 60 AND c.bucket >= $1 AND c.bucket < $2
+       WHERE c.granularity = 60 AND c.bucket >= $1 AND c.bucket < $2 AND c.release_id <> 0
        GROUP BY 1, 2, 3
      ), t AS (
        SELECT project_id, environment_id, sum(sessions) AS total FROM w GROUP BY 1, 2

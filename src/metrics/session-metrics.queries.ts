@@ -6,6 +6,7 @@ import {
   ZERO_USER_COUNTS,
 } from '../health/crash-free.ts';
 import type { DurationCount } from '../health/duration.ts';
+import { DurationCounts, packPairSql } from './duration-counts.ts';
 import type { Granularity } from './metric-store.ts';
 import { UserFacts } from './user-facts.ts';
 
@@ -74,7 +75,7 @@ function frame(
   q: MetricsQuery,
   table: string,
   extraKeys: string[] = [],
-  /** For user sets: release 0 holds the union of every release of the project. */
+  /** Counters and user sets keep release 0: the sum or union of every release of the project. */
   releaseLevel?: 'all-releases' | 'per-release',
 ) {
   if (!q.projectIds && !q.releaseIds) throw new Error('a metrics query needs projects or releases');
@@ -138,13 +139,14 @@ interface RawMetricsRow {
 
 /**
  * Session counters and distinct-user counts per group, in one statement. Project-wide groups
- * read the all-releases sets (one row per bucket); groups by or filtered to releases read each
- * release's sets.
+ * read the all-releases rows (release 0: one row per bucket); groups by or filtered to releases
+ * read each release's rows.
  */
 export async function selectSessionMetrics(db: Database, q: MetricsQuery): Promise<MetricsRow[]> {
-  const counters = frame(q, 'session_counter');
   const perRelease = q.releaseIds !== undefined || q.groupBy.includes('release');
-  const sets = frame(q, 'session_user_set', [], perRelease ? 'per-release' : 'all-releases');
+  const level = perRelease ? 'per-release' : 'all-releases';
+  const counters = frame(q, 'session_counter', [], level);
+  const sets = frame(q, 'session_user_set', [], level);
   const deltas = frame(q, 'session_user_delta');
   const join = q.withoutUsers
     ? ''
@@ -253,16 +255,17 @@ export async function selectSessionDurations(
   db: Database,
   q: MetricsQuery,
 ): Promise<DurationRow[]> {
-  // Value counts folded so far, and the minute deltas not folded yet, binned to the granularity.
+  // Packed value counts folded so far, and the minute deltas not folded yet, binned to the
+  // granularity and packed the same way: SQL concatenates a group's pairs, Vigil adds them up.
   const f = frame(
     q,
-    `(SELECT project_id, release_id, environment_id, granularity, bucket, value, count
+    `(SELECT project_id, release_id, environment_id, granularity, bucket, value_counts
       FROM session_duration
       UNION ALL
       SELECT project_id, release_id, environment_id, $1::int,
-             date_bin(make_interval(secs => $1::int), bucket, timestamptz 'epoch'), value, count
+             date_bin(make_interval(secs => $1::int), bucket, timestamptz 'epoch'),
+             ${packPairSql('value', 'count')}
       FROM session_duration_delta)`,
-    ['m.value'],
   );
   const rows = await db.prisma.$queryRawUnsafe<
     Array<{
@@ -270,31 +273,26 @@ export async function selectSessionDurations(
       release_id?: number;
       environment?: string;
       interval?: number;
-      value: number;
-      count: number;
+      value_counts: Uint8Array | null;
     }>
   >(
     `/* selectSessionDurations */
-     SELECT ${prefix(f.select)} m.value, sum(m.count)::float8 AS count
-     FROM ${f.from} GROUP BY ${positions(f.keys.length)}
-     HAVING sum(m.count) > 0`,
+     SELECT ${prefix(f.select)} string_agg(m.value_counts, ''::bytea) AS value_counts
+     FROM ${f.from} ${f.groupBy}`,
     ...f.params,
   );
-  const groups = new Map<string, DurationRow>();
+  const groups: DurationRow[] = [];
   for (const r of rows) {
-    const key = `${r.project_id}|${r.release_id}|${r.environment}|${r.interval}`;
-    let group = groups.get(key);
-    if (!group) {
-      group = {
-        projectId: r.project_id ?? null,
-        releaseId: r.release_id ?? null,
-        environment: r.environment ?? null,
-        interval: r.interval ?? null,
-        durations: [],
-      };
-      groups.set(key, group);
-    }
-    group.durations.push({ value: r.value, count: r.count });
+    if (!r.value_counts) continue;
+    const durations = new DurationCounts().addPacked(toBytes(r.value_counts)).list();
+    if (durations.length === 0) continue;
+    groups.push({
+      projectId: r.project_id ?? null,
+      releaseId: r.release_id ?? null,
+      environment: r.environment ?? null,
+      interval: r.interval ?? null,
+      durations,
+    });
   }
-  return [...groups.values()];
+  return groups;
 }

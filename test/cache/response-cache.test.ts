@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { publishDataChange } from '../../src/cache/data-changes.ts';
 import {
   API_TOKENS,
   CREATE_ORGANIZATION,
@@ -23,8 +24,12 @@ import {
 const time = frozenClock();
 let server: TestServer;
 
+/** Called (then cleared by itself) at the next SQL statement the server sends. */
+let whenStatement: (() => void) | undefined;
+
 beforeAll(async () => {
   server = await startTestServer({ clock: time.clock });
+  server.db.onStatement(() => whenStatement?.());
 });
 afterAll(async () => {
   await server?.close();
@@ -83,6 +88,77 @@ describe('response cache', () => {
     for (const answer of result) {
       expect(healthOf(answer)).toEqual({ sessions: 1, sessionsAdoption: 100 });
     }
+  });
+
+  test('readers that arrive after a change share one new computation, not one each', async () => {
+    const alone = await server.createProject();
+    await sendSession(server.envelopeUrl(alone), time.at());
+    // A statement each computation of this query sends once.
+    const computing = (sql: string) => sql.includes('selectReleasesByProjectVersions');
+    const single = (await cachedHealth(variablesOf(alone))).statements;
+    expect(single.filter(computing)).toHaveLength(1);
+    const project = await server.createProject();
+    await sendSession(server.envelopeUrl(project), time.at());
+    const { organizationId } = await server.db.prisma.project.findUniqueOrThrow({
+      where: { id: project.id },
+    });
+    const read = () => server.gql<ReleaseHealthData>(RELEASE_HEALTH, variablesOf(project));
+    // When the first read's first statement is sent, a change is announced and seven more
+    // readers start: none may wait for the first read, and they must not compute one each.
+    const { result, statements } = await server.countStatements(async () => {
+      let late: Promise<Array<Awaited<ReturnType<typeof read>>>> | undefined;
+      const started = new Promise<void>((resolve) => {
+        whenStatement = () => {
+          whenStatement = undefined;
+          void publishDataChange(server.db, {
+            projects: [project.id],
+            organizations: [organizationId],
+          });
+          late = Promise.all(Array.from({ length: 7 }, read));
+          resolve();
+        };
+      });
+      const first = await read();
+      await started;
+      return [first, ...(await (late as NonNullable<typeof late>))];
+    });
+    // Two computations (before and after the change), or one if something else sent the first
+    // statement; the eight readers computing each was the herd of issue 15.
+    // Two computations (before and after the change), or one if something else sent the first
+    // statement; the eight readers computing each was the herd of issue 15. (The second may
+    // find the project's adoption total cached by the first: count a statement each runs once.)
+    const computations = statements.filter(computing);
+    expect(computations.length).toBeGreaterThanOrEqual(1);
+    expect(computations.length).toBeLessThanOrEqual(2);
+    for (const answer of result) {
+      expect(healthOf(answer)).toEqual({ sessions: 1, sessionsAdoption: 100 });
+    }
+  });
+
+  test('a reader that arrives after an ingest commit never gets the answer begun before it', async () => {
+    const project = await server.createProject();
+    await sendSession(server.envelopeUrl(project), time.at());
+    const read = () => server.gql<ReleaseHealthData>(RELEASE_HEALTH, variablesOf(project));
+    let late: Promise<Array<Awaited<ReturnType<typeof read>>>> | undefined;
+    const sent = new Promise<void>((resolve, reject) => {
+      whenStatement = () => {
+        whenStatement = undefined;
+        // The second session is committed (and announced) before its 200; then readers start.
+        sendSession(server.envelopeUrl(project), time.at())
+          .then(() => {
+            late = Promise.all(Array.from({ length: 4 }, read));
+            resolve();
+          })
+          .catch(reject);
+      };
+    });
+    const first = await read();
+    await sent;
+    expect(healthOf(first)?.sessions).toBeGreaterThanOrEqual(1);
+    for (const answer of await (late as NonNullable<typeof late>)) {
+      expect(healthOf(answer)).toEqual({ sessions: 2, sessionsAdoption: 100 });
+    }
+    expect(healthOf(await read())).toEqual({ sessions: 2, sessionsAdoption: 100 });
   });
 
   test('one organization never gets another’s cached answer to the same query text', async () => {

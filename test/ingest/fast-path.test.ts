@@ -38,7 +38,7 @@ const aggregate = (started: string): HandItem => ({
 async function totalsByGranularity(db: Database, projectId: number) {
   const sessions = await db.prisma.$queryRaw<Array<{ granularity: number; sessions: number }>>`
     SELECT granularity, sum(sessions)::int AS sessions FROM session_counter
-    WHERE project_id = ${projectId} GROUP BY granularity ORDER BY granularity`;
+    WHERE project_id = ${projectId} AND release_id <> 0 GROUP BY granularity ORDER BY granularity`;
   const totals = [];
   for (const { granularity, sessions: count } of sessions) {
     const all = new UserFacts();

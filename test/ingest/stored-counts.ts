@@ -6,6 +6,7 @@ import {
   ZERO_USER_COUNTS,
 } from '../../src/health/crash-free.ts';
 import type { DurationCount } from '../../src/health/duration.ts';
+import { DurationCounts, packPairSql } from '../../src/metrics/duration-counts.ts';
 import { GRANULARITIES } from '../../src/metrics/metric-store.ts';
 import { UserFacts } from '../../src/metrics/user-facts.ts';
 
@@ -15,14 +16,14 @@ import { UserFacts } from '../../src/metrics/user-facts.ts';
 
 const HOUR = 3600;
 
-/** Duration value counts: those folded, and the minute deltas not folded yet at every granularity. */
+/** Packed duration value counts: those folded, and the minute deltas not folded yet at every granularity. */
 const DURATIONS = `(
-  SELECT project_id, release_id, environment_id, granularity, bucket, value, count
+  SELECT project_id, release_id, environment_id, granularity, bucket, value_counts
   FROM session_duration
   UNION ALL
   SELECT d.project_id, d.release_id, d.environment_id, g.granularity,
-         date_bin(make_interval(secs => g.granularity), d.bucket, timestamptz 'epoch'), d.value,
-         d.count
+         date_bin(make_interval(secs => g.granularity), d.bucket, timestamptz 'epoch'),
+         ${packPairSql('d.value', 'd.count')}
   FROM session_duration_delta d CROSS JOIN unnest(ARRAY[${GRANULARITIES.join(', ')}]) AS g(granularity))`;
 
 export interface StoredGroup {
@@ -53,17 +54,22 @@ export async function storedCounts(db: Database, projectId: number): Promise<Sto
     const { quality: _quality, ...counts } = facts.counts();
     return { release, environment, ...counts };
   });
-  const durations = await db.prisma.$queryRawUnsafe<Array<DurationCount & Names>>(
-    `SELECT r.version AS release, e.name AS environment, d.value, sum(d.count)::float8 AS count
+  const packed = await db.prisma.$queryRawUnsafe<Array<Names & { value_counts: Uint8Array }>>(
+    `SELECT r.version AS release, e.name AS environment,
+       string_agg(d.value_counts, ''::bytea) AS value_counts
      FROM ${DURATIONS} d
      JOIN release r ON r.id = d.release_id
      JOIN environment e ON e.id = d.environment_id
      WHERE d.project_id = $1 AND d.granularity = $2
-     GROUP BY r.version, e.name, d.value
-     HAVING sum(d.count) <> 0
-     ORDER BY d.value`,
+     GROUP BY r.version, e.name`,
     projectId,
     HOUR,
+  );
+  const durations = packed.flatMap(({ release, environment, value_counts }) =>
+    new DurationCounts()
+      .addPacked(value_counts)
+      .list(true)
+      .map((d) => ({ release, environment, ...d })),
   );
 
   const groups = new Map<string, StoredGroup>();
@@ -165,15 +171,30 @@ export async function storedRows(db: Database, projectId: number, release?: stri
       users: facts.entries()?.map((e) => `${e.hash}:${e.flags}`),
     }));
   // Summed per key, so deltas not folded yet compare equal to the rows they fold into.
-  const durations = await db.prisma.$queryRawUnsafe<unknown[]>(
-    `SELECT r.version, e.name, d.granularity, d.bucket, d.value, sum(d.count)::int AS count
+  const packed = await db.prisma.$queryRawUnsafe<
+    Array<{
+      version: string;
+      name: string;
+      granularity: number;
+      bucket: Date;
+      value_counts: Uint8Array;
+    }>
+  >(
+    `SELECT r.version, e.name, d.granularity, d.bucket,
+       string_agg(d.value_counts, ''::bytea) AS value_counts
      FROM ${DURATIONS} d
      JOIN release r ON r.id = d.release_id JOIN environment e ON e.id = d.environment_id
      WHERE d.project_id = $1 AND ($2::text IS NULL OR r.version = $2)
-     GROUP BY 1, 2, 3, 4, 5 HAVING sum(d.count) <> 0
-     ORDER BY 1, 2, 3, 4, 5`,
+     GROUP BY 1, 2, 3, 4
+     ORDER BY 1, 2, 3, 4`,
     projectId,
     only,
+  );
+  const durations = packed.flatMap(({ value_counts, ...key }) =>
+    new DurationCounts()
+      .addPacked(value_counts)
+      .list(true)
+      .map((d) => ({ ...key, ...d })),
   );
   const sessions = await db.prisma.$queryRaw<unknown[]>`
     SELECT r.version, e.name, s.started, s.user_hash::text, s.init_seen, s.errored, s.crashed,

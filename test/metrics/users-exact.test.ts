@@ -79,7 +79,7 @@ async function addUsers(server: TestServer, project: TestProject, n: number, cra
   await server.db.prisma.$executeRawUnsafe(
     `INSERT INTO session_user_delta (project_id, release_id, environment_id, granularity, bucket, entries)
      SELECT c.project_id, c.release_id, c.environment_id, c.granularity, c.bucket, decode($2, 'hex')
-     FROM session_counter c WHERE c.project_id = $1`,
+     FROM session_counter c WHERE c.project_id = $1 AND c.release_id <> 0`,
     project.id,
     bytes.toString('hex'),
   );

@@ -37,7 +37,8 @@ export async function selectProjectsWithHealthData(
   const rows = await db.prisma.$queryRawUnsafe<Array<{ project_id: number }>>(
     `/* selectProjectsWithHealthData */
      SELECT DISTINCT project_id FROM session_counter
-     WHERE granularity = $2 AND project_id = ANY($1::int[]) AND bucket >= $3 AND bucket <= $4`,
+     WHERE project_id = ANY($1::int[]) AND release_id = 0 AND granularity = $2
+       AND bucket >= $3 AND bucket <= $4`,
     projectIds,
     DAY,
     healthDataSince(now),
