@@ -9,6 +9,7 @@ import type { DurationCount } from '../health/duration.ts';
 import { DurationCounts, packPairSql } from './duration-counts.ts';
 import type { Granularity } from './metric-store.ts';
 import { UserFacts } from './user-facts.ts';
+import { toBytes } from './user-sets.fold.ts';
 
 // The read side of the metric store: every health number and series is one of these two
 // statements. Counters add up across buckets; users are the union of the per-bucket user sets
