@@ -16,7 +16,7 @@ const USER_TOTALS = 'users crashFreeUsers usersCrashed usersExact usersRelativeS
 
 /**
  * Adds users `from` … `to − 1` (the first `crashed` of them crashed) to one hour bucket of every
- * release with sessions there, as ingest would (a delta).
+ * release with sessions there, as ingest would (a delta; release 0's sets come from the fold).
  */
 async function addUsers(
   server: TestServer,
@@ -35,7 +35,8 @@ async function addUsers(
   await server.db.prisma.$executeRawUnsafe(
     `INSERT INTO session_user_delta (project_id, release_id, environment_id, granularity, bucket, entries)
      SELECT c.project_id, c.release_id, c.environment_id, c.granularity, c.bucket, decode($3, 'hex')
-     FROM session_counter c WHERE c.project_id = $1 AND c.granularity = 3600 AND c.bucket = $2`,
+     FROM session_counter c
+     WHERE c.project_id = $1 AND c.release_id <> 0 AND c.granularity = 3600 AND c.bucket = $2`,
     project.id,
     hour,
     bytes.toString('hex'),
