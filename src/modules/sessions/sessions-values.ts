@@ -164,7 +164,7 @@ export const VALUE_FIELDS: readonly ValueField[] = [
 
 /**
  * The value fields computed from distinct users. Counting users is the costly half of a metrics
- * statement (one row per user and bucket), so a query that asks for none of these skips it.
+ * statement (user sets read and merged per bucket), so a query that asks for none of these skips it.
  */
 export const USER_VALUE_FIELDS: ReadonlySet<string> = new Set([
   'users',
