@@ -148,9 +148,7 @@ export class UserSet {
   /** Adds every user of `other`; the result is exact only while both are and it stays small. */
   addAll(other: UserSet): void {
     if (other.exact) {
-      if (this.exact && this.exact.size + other.exact.size <= EXACT_USERS_LIMIT) {
-        this.exact.reserve(other.exact.size);
-      }
+      this.makeRoom(other.exact.size);
       other.exact.forEach((hi, lo) => {
         this.addHalves(hi, lo);
       });
@@ -201,6 +199,11 @@ export class UserSet {
     });
   }
 
+  /** Room for `n` more exact hashes at once, unless they would make this a sketch anyway. */
+  private makeRoom(n: number): void {
+    if (this.exact && this.exact.size + n <= EXACT_USERS_LIMIT) this.exact.reserve(n);
+  }
+
   private addToRegisters(hi: number, lo: number): void {
     const index = indexOf(hi);
     const rank = rankOf(hi, lo);
@@ -241,8 +244,7 @@ export class UserSet {
     if (kind === 0) {
       const end = start + n * HASH_BYTES;
       if (end > bytes.length) throw new RangeError('user set: truncated exact set');
-      // Room for them all, unless they would make it a sketch anyway.
-      if (this.exact && this.exact.size + n <= EXACT_USERS_LIMIT) this.exact.reserve(n);
+      this.makeRoom(n);
       for (let at = start; at < end; at += HASH_BYTES) this.addBytes(bytes, at);
       return end;
     }
