@@ -66,16 +66,14 @@ export async function seedSessions(db: Database, projectId: number, o: SeedOptio
   );
   for (const g of GRANULARITIES) {
     const bucket = `to_timestamp(floor(extract(epoch FROM started) / ${g}) * ${g})`;
-    // Release 0 is the project's all-releases row, as ingest writes it.
+    // Release 0 is every release of the project (its all-releases rows), as ingest writes them.
+    // Sessions are 'errored' below r 0.07, crashed below 0.02.
     for (const level of ['release_id', '0']) {
       await run(`INSERT INTO session_counter (project_id, release_id, environment_id, granularity, bucket, sessions, errored_all, crashed, abnormal, unhandled)
         SELECT ${projectId}, ${level}, environment_id, ${g}, ${bucket}, count(*), count(*) FILTER (WHERE r < 0.07), count(*) FILTER (WHERE r < 0.02), 0, 0
         FROM bench_sessions GROUP BY 2, 3, 5 ORDER BY 5`);
-    }
-    // User sets in their stored form (src/metrics/user-facts.ts), written in SQL where exact;
-    // buckets past the threshold go in as deltas and Vigil's own fold makes their sketches.
-    // Release 0 is every release of the project. Sessions are 'errored' below r 0.07, crashed below 0.02.
-    for (const level of ['release_id', '0']) {
+      // User sets in their stored form (src/metrics/user-facts.ts), written in SQL where exact;
+      // buckets past the threshold go in as deltas and Vigil's own fold makes their sketches.
       const sets = `WITH per_user AS (
           SELECT ${level} AS release_id, environment_id, ${bucket} AS bucket, user_hash,
                  bool_or(r < 0.07) AS e, bool_or(r < 0.02) AS c
