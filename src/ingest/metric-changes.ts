@@ -1,9 +1,11 @@
 import type { AggregateBucket } from './session.item.ts';
 import type { Contribution } from './session.merge.ts';
 
-// What a batch of envelopes changes in the metric store: one row per changed session or counted
-// aggregate bucket, at its exact `started`. The write statement buckets each row into every
-// granularity and sums per key in SQL; doing that fan-out here cost most of the ingest CPU.
+// What a batch of envelopes changes in the metric store, summed here per minute bucket of each
+// release and environment: a transaction of 300 sessions sends a few dozen rows instead of 300,
+// and the write statement derives the hour and day buckets (which hold whole minutes) from them.
+// The per-session object and its JSON were most of the store's CPU (docs/design.md § The write
+// path).
 
 export interface Dimensions {
   projectId: number;
@@ -22,11 +24,12 @@ export interface UserFlags {
 }
 
 /** A row of the write statement's `changes` parameter; names are its SQL column names. */
-export interface MetricChange {
+export interface MinuteChange {
   project_id: number;
   release_id: number;
   environment_id: number;
-  started: Date;
+  /** The minute bucket, in seconds since the epoch. */
+  minute: number;
   sessions: number;
   errored_all: number;
   crashed: number;
@@ -34,84 +37,164 @@ export interface MetricChange {
   unhandled: number;
   anr: number;
   anr_foreground: number;
-  /** The user, as a decimal string (JSON has no 64-bit integers), and what happened to them. */
-  user_hash: string | null;
-  user_errored: boolean;
-  user_crashed: boolean;
-  user_abnormal: boolean;
-  user_unhandled: boolean;
-  user_anr: boolean;
-  user_anr_foreground: boolean;
-  /** Representative durations leaving and entering the histogram. */
-  duration_removed: number | null;
-  duration_added: number | null;
+  /** Users seen in this bucket, 9 bytes each (hash, fact flags), base64; null: none. */
+  users: string | null;
 }
 
-// Plain object literals of one shape: this runs once per session update, and spreads made it the
-// ingest path's costliest function.
-
-/** `after − before` for one session: each fact counts once, whenever it first shows. */
-export function sessionChange(
-  dims: Dimensions,
-  before: Contribution,
-  after: Contribution,
-  userHash: bigint | null,
-  /** What happened to the session's user, counted only when there is one. */
-  user: UserFlags,
-): MetricChange {
-  const durationMoved = before.duration !== after.duration;
-  return {
-    project_id: dims.projectId,
-    release_id: dims.releaseId,
-    environment_id: dims.environmentId,
-    started: dims.started,
-    sessions: after.sessions - before.sessions,
-    errored_all: after.erroredAll - before.erroredAll,
-    crashed: after.crashed - before.crashed,
-    abnormal: after.abnormal - before.abnormal,
-    unhandled: after.unhandled - before.unhandled,
-    anr: after.anr - before.anr,
-    anr_foreground: after.anrForeground - before.anrForeground,
-    user_hash: userHash === null ? null : userHash.toString(),
-    user_errored: user.errored,
-    user_crashed: user.crashed,
-    user_abnormal: user.abnormal,
-    user_unhandled: user.unhandled,
-    user_anr: user.anr,
-    user_anr_foreground: user.anrForeground,
-    duration_removed: durationMoved ? before.duration : null,
-    duration_added: durationMoved ? after.duration : null,
-  };
+/** A row of the write statement's `durations` parameter: value counts moved in a minute bucket. */
+export interface DurationChange {
+  project_id: number;
+  release_id: number;
+  environment_id: number;
+  minute: number;
+  value: number;
+  count: number;
 }
 
-/** spec §3 for a `sessions` bucket: its `errored` excludes the crashed, abnormal and unhandled. */
-export function aggregateChange(
-  dims: Dimensions,
-  bucket: AggregateBucket,
-  userHash: bigint | null,
-): MetricChange {
-  const fatal = bucket.abnormal + bucket.crashed + bucket.unhandled;
-  return {
-    project_id: dims.projectId,
-    release_id: dims.releaseId,
-    environment_id: dims.environmentId,
-    started: dims.started,
-    sessions: bucket.exited + bucket.errored + fatal,
-    errored_all: bucket.errored + fatal,
-    crashed: bucket.crashed,
-    abnormal: bucket.abnormal,
-    unhandled: bucket.unhandled,
-    // Aggregates carry no mechanism (Relay: always none).
-    anr: 0,
-    anr_foreground: 0,
-    user_hash: userHash === null ? null : userHash.toString(),
-    user_errored: bucket.errored + fatal > 0,
-    user_crashed: bucket.crashed > 0,
-    user_abnormal: bucket.abnormal > 0,
-    user_unhandled: bucket.unhandled > 0,
-    user_anr: false,
-    user_anr_foreground: false,
-    duration_removed: null,
-    duration_added: null,
-  };
+interface Bucket {
+  row: MinuteChange;
+  userHashes: bigint[];
+  userFlags: number[];
+}
+
+const MINUTE_MS = 60_000;
+/** Bytes of one user entry: the 64-bit hash, then a byte of fact flags (user-set.ts reads them). */
+const USER_ENTRY_BYTES = 9;
+
+export class MetricChanges {
+  readonly #buckets = new Map<string, Bucket>();
+  readonly #durations = new Map<string, DurationChange>();
+
+  /** `after − before` for one session: each fact counts once, whenever it first shows. */
+  addSession(
+    dims: Dimensions,
+    before: Contribution,
+    after: Contribution,
+    userHash: bigint | null,
+    /** What happened to the session's user, counted only when there is one. */
+    user: UserFlags,
+  ): void {
+    const b = this.#bucket(dims);
+    const row = b.row;
+    row.sessions += after.sessions - before.sessions;
+    row.errored_all += after.erroredAll - before.erroredAll;
+    row.crashed += after.crashed - before.crashed;
+    row.abnormal += after.abnormal - before.abnormal;
+    row.unhandled += after.unhandled - before.unhandled;
+    row.anr += after.anr - before.anr;
+    row.anr_foreground += after.anrForeground - before.anrForeground;
+    if (userHash !== null) this.#addUser(b, userHash, user);
+    if (before.duration !== after.duration) {
+      if (before.duration !== null) this.#moveDuration(dims, row.minute, before.duration, -1);
+      if (after.duration !== null) this.#moveDuration(dims, row.minute, after.duration, 1);
+    }
+  }
+
+  /** spec §3 for a `sessions` bucket: its `errored` excludes the crashed, abnormal and unhandled. */
+  addAggregate(dims: Dimensions, bucket: AggregateBucket, userHash: bigint | null): void {
+    const b = this.#bucket(dims);
+    const row = b.row;
+    const fatal = bucket.abnormal + bucket.crashed + bucket.unhandled;
+    row.sessions += bucket.exited + bucket.errored + fatal;
+    row.errored_all += bucket.errored + fatal;
+    row.crashed += bucket.crashed;
+    row.abnormal += bucket.abnormal;
+    row.unhandled += bucket.unhandled;
+    // Aggregates carry no mechanism (Relay: always none), so no ANR.
+    if (userHash !== null) {
+      this.#addUser(b, userHash, {
+        errored: bucket.errored + fatal > 0,
+        crashed: bucket.crashed > 0,
+        abnormal: bucket.abnormal > 0,
+        unhandled: bucket.unhandled > 0,
+        anr: false,
+        anrForeground: false,
+      });
+    }
+  }
+
+  /** The statement's parameters; a bucket whose counters and users did not move is left out. */
+  rows(): { changes: MinuteChange[]; durations: DurationChange[] } {
+    const changes: MinuteChange[] = [];
+    for (const { row, userHashes, userFlags } of this.#buckets.values()) {
+      if (userHashes.length > 0) {
+        const bytes = Buffer.allocUnsafe(userHashes.length * USER_ENTRY_BYTES);
+        for (let i = 0; i < userHashes.length; i++) {
+          bytes.writeBigInt64BE(userHashes[i] as bigint, i * USER_ENTRY_BYTES);
+          bytes[i * USER_ENTRY_BYTES + 8] = userFlags[i] as number;
+        }
+        row.users = bytes.toString('base64');
+      } else if (!countersMoved(row)) continue;
+      changes.push(row);
+    }
+    const durations = [...this.#durations.values()].filter((d) => d.count !== 0);
+    return { changes, durations };
+  }
+
+  #bucket(dims: Dimensions): Bucket {
+    const minute = Math.floor(dims.started.getTime() / MINUTE_MS) * 60;
+    const key = `${dims.projectId}|${dims.releaseId}|${dims.environmentId}|${minute}`;
+    let b = this.#buckets.get(key);
+    if (!b) {
+      b = {
+        row: {
+          project_id: dims.projectId,
+          release_id: dims.releaseId,
+          environment_id: dims.environmentId,
+          minute,
+          sessions: 0,
+          errored_all: 0,
+          crashed: 0,
+          abnormal: 0,
+          unhandled: 0,
+          anr: 0,
+          anr_foreground: 0,
+          users: null,
+        },
+        userHashes: [],
+        userFlags: [],
+      };
+      this.#buckets.set(key, b);
+    }
+    return b;
+  }
+
+  #addUser(b: Bucket, userHash: bigint, u: UserFlags): void {
+    b.userHashes.push(userHash);
+    b.userFlags.push(
+      (u.errored ? 1 : 0) |
+        (u.crashed ? 2 : 0) |
+        (u.abnormal ? 4 : 0) |
+        (u.unhandled ? 8 : 0) |
+        (u.anr ? 16 : 0) |
+        (u.anrForeground ? 32 : 0),
+    );
+  }
+
+  #moveDuration(dims: Dimensions, minute: number, value: number, delta: number): void {
+    const key = `${dims.projectId}|${dims.releaseId}|${dims.environmentId}|${minute}|${value}`;
+    const d = this.#durations.get(key);
+    if (d) d.count += delta;
+    else
+      this.#durations.set(key, {
+        project_id: dims.projectId,
+        release_id: dims.releaseId,
+        environment_id: dims.environmentId,
+        minute,
+        value,
+        count: delta,
+      });
+  }
+}
+
+function countersMoved(row: MinuteChange): boolean {
+  return (
+    row.sessions !== 0 ||
+    row.errored_all !== 0 ||
+    row.crashed !== 0 ||
+    row.abnormal !== 0 ||
+    row.unhandled !== 0 ||
+    row.anr !== 0 ||
+    row.anr_foreground !== 0
+  );
 }

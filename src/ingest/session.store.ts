@@ -1,9 +1,9 @@
 import type { Database, SqlSession } from '../db/client.ts';
 import { foldMetricDeltasSoon } from '../metrics/metric-deltas.fold.ts';
-import { GRANULARITIES, MINUTE } from '../metrics/metric-store.ts';
+import { GRANULARITIES } from '../metrics/metric-store.ts';
 import type { createDimensionCache, ResolvedDimensions } from './dimensions.ts';
 import { type OutcomeColumns, OutcomeRows, upsertOutcomesSql } from './ingest-outcome.ts';
-import { aggregateChange, type MetricChange, sessionChange } from './metric-changes.ts';
+import { MetricChanges } from './metric-changes.ts';
 import type { AggregateItem, RejectReason, SessionStatus, SessionUpdate } from './session.item.ts';
 import {
   contributionOf,
@@ -48,7 +48,7 @@ export async function storeEnvelopes(
   const resolution = await db.transaction(async (tx) => {
     const named = work.filter((b) => b.updates.length + b.aggregates.length > 0).map(namesOf);
     const resolved = named.length > 0 ? await dimensions.resolve(tx, named) : null;
-    const changes: MetricChange[] = [];
+    const changes = new MetricChanges();
     const outcomes = itemOutcomes(work);
     const states = resolved ? await mergeSessions(tx, work, resolved.resolved, changes) : [];
     if (resolved) await addAggregates(tx, work, resolved.resolved, changes, outcomes);
@@ -100,8 +100,8 @@ async function mergeSessions(
   tx: SqlSession,
   batches: readonly ResolvedBatch[],
   dims: ResolvedDimensions,
-  changes: MetricChange[],
-): Promise<StateColumns[]> {
+  changes: MetricChanges,
+): Promise<StateJson[]> {
   const updates = new Map<string, SessionUpdates>();
   for (const batch of batches) {
     const project = { id: batch.projectId, organizationId: batch.organizationId };
@@ -121,80 +121,98 @@ async function mergeSessions(
   }
   if (updates.size === 0) return [];
   const keys = [...updates.values()];
-  let stored = await lockSessionStates(tx, keys);
-  if (stored.length < keys.length) {
+  const locked = await lockSessionStates(tx, keys);
+  if (locked.created.length + locked.existing.length < keys.length) {
     // Another transaction created some of these sessions after this statement's snapshot:
     // its rows are committed now, and a second pass sees and locks them.
-    const seen = new Set(stored.map((s) => stateKey(s.project_id, s.sid)));
-    const missing = keys.filter((k) => !seen.has(stateKey(k.projectId, k.first.sid)));
-    stored = stored.concat(await lockSessionStates(tx, missing));
+    const seen = new Set(locked.created);
+    for (const row of locked.existing) seen.add(stateKey(row.project_id, row.sid));
+    const again = await lockSessionStates(
+      tx,
+      keys.filter((k) => !seen.has(stateKey(k.projectId, k.first.sid))),
+    );
+    locked.created.push(...again.created);
+    locked.existing.push(...again.existing);
   }
-  const changed: StateColumns[] = [];
-  for (const row of stored) {
-    const key = stateKey(row.project_id, row.sid);
+  // A session this statement created was written whole, merged from its empty state.
+  for (const key of locked.created) {
     const entry = updates.get(key);
     if (!entry) continue;
-    // A session this statement created was written whole, merged from its empty state.
-    const before = row.inserted ? freshState(entry).empty : fromRow(row);
-    const after = row.inserted ? freshState(entry).merged : mergeAll(before, entry.all);
-    if (after === before) continue;
-    const dims = {
-      projectId: row.project_id,
-      releaseId: before.releaseId,
-      environmentId: before.environmentId,
-      started: before.started,
-    };
-    changes.push(
-      sessionChange(dims, contributionOf(before), contributionOf(after), after.userHash, after),
+    const { empty, merged } = freshState(entry);
+    changes.addSession(
+      { projectId: entry.projectId, ...startOf(empty) },
+      contributionOf(empty),
+      contributionOf(merged),
+      merged.userHash,
+      merged,
     );
-    if (!row.inserted) changed.push(toColumns(row.project_id, after));
+  }
+  const changed: StateJson[] = [];
+  for (const row of locked.existing) {
+    const entry = updates.get(stateKey(row.project_id, row.sid));
+    if (!entry) continue;
+    const before = fromRow(row);
+    const after = mergeAll(before, entry.all);
+    changes.addSession(
+      { projectId: row.project_id, ...startOf(before) },
+      contributionOf(before),
+      contributionOf(after),
+      after.userHash,
+      after,
+    );
+    changed.push(stateJson(row.project_id, after));
   }
   return changed;
+}
+
+/** A session's metrics stay where its first update put them (spec §3). */
+function startOf(s: SessionState) {
+  return { releaseId: s.releaseId, environmentId: s.environmentId, started: s.started };
 }
 
 /**
  * Creates the sessions not seen before, whole (their updates merged into an empty state, so no
  * second write), and locks every one of them until commit. Rows are taken in key order, as every
- * writer takes them, so concurrent transactions never deadlock. `inserted` tells the rows this
- * statement created from those that existed (whose stored state the caller merges into).
+ * writer takes them, so concurrent transactions never deadlock. Returns the keys of the sessions
+ * this statement created and the stored rows of those that existed (whose state the caller
+ * merges into); a session another transaction created meanwhile is in neither.
  */
-function lockSessionStates(tx: SqlSession, keys: SessionUpdates[]): Promise<StateRow[]> {
-  const rows = keys.map((k) => {
-    return {
-      ...toColumns(k.projectId, freshState(k).merged),
-      release_id: k.releaseId,
-      environment_id: k.environmentId,
-      started: k.first.started,
-    };
-  });
-  return tx.query<StateRow>(
+async function lockSessionStates(
+  tx: SqlSession,
+  keys: SessionUpdates[],
+): Promise<{ created: string[]; existing: StateRow[] }> {
+  const rows = keys.map((k) => stateJson(k.projectId, freshState(k).merged, true));
+  const result = await tx.query<StateRow>(
     `/* lockSessionStates */
      WITH k AS (
-       SELECT * FROM json_to_recordset($1::json)
-         AS k(project_id int, sid uuid, release_id int, environment_id int, started timestamptz,
-           user_hash bigint, init_seen bool, errored bool, crashed bool, abnormal bool,
-           unhandled bool, anr bool, anr_foreground bool, last_seq numeric,
-           last_timestamp timestamptz, last_status text, duration float8)
+       SELECT v.r AS release_id, v.e AS environment_id,
+              timestamptz 'epoch' + v.t * interval '1 millisecond' AS started, ${STATE_COLUMNS}
+       FROM json_to_recordset($1::json) AS v(${STATE_JSON}, r int, e int, t int8)
      ), inserted AS (
        INSERT INTO session_state (project_id, sid, release_id, environment_id, started, user_hash,
          init_seen, errored, crashed, abnormal, unhandled, anr, anr_foreground, last_seq,
          last_timestamp, last_status, duration)
-       SELECT * FROM k ORDER BY project_id, sid
+       SELECT project_id, sid, release_id, environment_id, started, user_hash, init_seen, errored,
+              crashed, abnormal, unhandled, anr, anr_foreground, last_seq, last_timestamp,
+              last_status, duration
+       FROM k ORDER BY project_id, sid
        ON CONFLICT (project_id, sid) DO NOTHING
        RETURNING project_id, sid
      ), existing AS (
        SELECT s.* FROM session_state s JOIN k USING (project_id, sid)
        ORDER BY s.project_id, s.sid FOR UPDATE OF s
      )
-     -- A created row's state is the caller's own: only its key comes back (parsing is not free).
-     SELECT project_id, sid::text, true AS inserted, NULL::int AS release_id,
+     -- A created row's state is the caller's own: only its key comes back, and the keys of a
+     -- project come back in one row (parsing a row per session was a third of this statement's
+     -- cost in Vigil).
+     SELECT project_id, string_agg(sid::text, ',') AS sid, true AS inserted, NULL::int AS release_id,
             NULL::int AS environment_id, NULL::timestamptz AS started, NULL::text AS user_hash,
             NULL::bool AS init_seen, NULL::bool AS errored, NULL::bool AS crashed,
             NULL::bool AS abnormal, NULL::bool AS unhandled, NULL::bool AS anr,
             NULL::bool AS anr_foreground, NULL::text AS last_seq,
             NULL::timestamptz AS last_timestamp, NULL::text AS last_status,
             NULL::float8 AS duration
-     FROM inserted
+     FROM inserted GROUP BY project_id
      UNION ALL
      SELECT project_id, sid::text, false, release_id, environment_id, started, user_hash::text,
             init_seen, errored, crashed, abnormal, unhandled, anr, anr_foreground, last_seq::text,
@@ -202,13 +220,20 @@ function lockSessionStates(tx: SqlSession, keys: SessionUpdates[]): Promise<Stat
      FROM existing`,
     [JSON.stringify(rows)],
   );
+  const created: string[] = [];
+  const existing: StateRow[] = [];
+  for (const row of result) {
+    if (!row.inserted) existing.push(row);
+    else for (const sid of row.sid.split(',')) created.push(stateKey(row.project_id, sid));
+  }
+  return { created, existing };
 }
 
 async function addAggregates(
   tx: SqlSession,
   batches: readonly ResolvedBatch[],
   dims: ResolvedDimensions,
-  changes: MetricChange[],
+  changes: MetricChanges,
   outcomes: OutcomeRows,
 ) {
   const items = batches.flatMap((b) => b.aggregates.map((item) => ({ batch: b, item })));
@@ -248,7 +273,7 @@ async function addAggregates(
         environmentId,
         started: bucket.started,
       };
-      changes.push(aggregateChange(dims, bucket, userHash));
+      changes.addAggregate(dims, bucket, userHash);
       sessions +=
         bucket.exited + bucket.errored + bucket.abnormal + bucket.crashed + bucket.unhandled;
     }
@@ -257,17 +282,19 @@ async function addAggregates(
 }
 
 /**
- * Session states, counters, user and duration deltas, and ingest outcomes: one statement, five tables. Each
- * change is bucketed into every granularity and summed per primary key (ON CONFLICT DO UPDATE
- * may touch a row once per statement), in primary-key order so lock order never deadlocks.
+ * Session states, counters, user and duration deltas, and ingest outcomes: one statement, five
+ * tables. Each minute row of `changes` is bucketed into every granularity (hours and days hold
+ * whole minutes) and summed per primary key (ON CONFLICT DO UPDATE may touch a row once per
+ * statement), in primary-key order so lock order never deadlocks.
  */
 async function writeRows(
   tx: SqlSession,
-  states: StateColumns[],
-  changes: MetricChange[],
+  states: StateJson[],
+  metricChanges: MetricChanges,
   outcomes: OutcomeColumns[],
 ) {
-  if (states.length + changes.length + outcomes.length === 0) return;
+  const { changes, durations } = metricChanges.rows();
+  if (states.length + changes.length + durations.length + outcomes.length === 0) return;
   await tx.query(
     `/* writeSessionRows */
      WITH states AS (
@@ -275,21 +302,21 @@ async function writeRows(
          errored = v.errored, crashed = v.crashed, abnormal = v.abnormal, unhandled = v.unhandled,
          anr = v.anr, anr_foreground = v.anr_foreground, last_seq = v.last_seq, last_timestamp = v.last_timestamp, last_status = v.last_status,
          duration = v.duration
-       FROM json_to_recordset($1::json) AS v(project_id int, sid uuid, user_hash bigint,
-         init_seen bool, errored bool, crashed bool, abnormal bool, unhandled bool, anr bool,
-         anr_foreground bool, last_seq numeric,
-         last_timestamp timestamptz, last_status text, duration float8)
+       FROM (SELECT ${STATE_COLUMNS} FROM json_to_recordset($1::json) AS v(${STATE_JSON})) AS v
        WHERE s.project_id = v.project_id AND s.sid = v.sid
      ), bucketed AS MATERIALIZED (
-       -- One change holds at most 5 × MAX_AGGREGATE_COUNT sessions, so int: sum(int) is a bigint,
-       -- cheaper than sum(bigint)'s numeric, and so are the counters it adds to.
-       SELECT c.*, g.granularity,
+       SELECT c.project_id, c.release_id, c.environment_id, c.sessions, c.errored_all, c.crashed,
+              c.abnormal, c.unhandled, c.anr, c.anr_foreground, c.entries, g.granularity,
               date_bin(make_interval(secs => g.granularity), c.started, timestamptz 'epoch') AS bucket
-       FROM json_to_recordset($2::json) AS c(project_id int, release_id int, environment_id int,
-         started timestamptz, sessions int, errored_all int, crashed int, abnormal int, unhandled int,
-         anr int, anr_foreground int, user_hash bigint, user_errored bool, user_crashed bool,
-         user_abnormal bool, user_unhandled bool, user_anr bool, user_anr_foreground bool,
-         duration_removed float8, duration_added float8)
+       FROM (
+         SELECT r.project_id, r.release_id, r.environment_id, to_timestamp(r.minute) AS started,
+                r.sessions, r.errored_all, r.crashed, r.abnormal, r.unhandled, r.anr,
+                r.anr_foreground, decode(r.users, 'base64') AS entries
+         -- Sums of a batch's sessions: 64-bit, like the counters they add to.
+         FROM json_to_recordset($2::json) AS r(project_id int, release_id int, environment_id int,
+           minute int8, sessions int8, errored_all int8, crashed int8, abnormal int8,
+           unhandled int8, anr int8, anr_foreground int8, users text)
+       ) AS c
        CROSS JOIN unnest($3::int[]) AS g(granularity)
      ), counters AS (
        INSERT INTO session_counter AS c (project_id, release_id, environment_id, granularity, bucket,
@@ -303,6 +330,7 @@ async function writeRows(
        GROUP BY b.project_id, l.release_id, b.granularity, b.bucket, b.environment_id
        HAVING sum(b.sessions) <> 0 OR sum(b.errored_all) <> 0 OR sum(b.crashed) <> 0
            OR sum(b.abnormal) <> 0 OR sum(b.unhandled) <> 0 OR sum(b.anr) <> 0
+           OR sum(b.anr_foreground) <> 0
        ORDER BY b.project_id, l.release_id, b.granularity, b.bucket, b.environment_id
        ON CONFLICT (project_id, release_id, granularity, bucket, environment_id) DO UPDATE SET
          sessions = c.sessions + EXCLUDED.sessions, errored_all = c.errored_all + EXCLUDED.errored_all,
@@ -315,29 +343,25 @@ async function writeRows(
        INSERT INTO session_user_delta (project_id, release_id, environment_id, granularity, bucket,
          entries)
        SELECT project_id, release_id, environment_id, granularity, bucket,
-              string_agg(int8send(user_hash) || set_byte('\\x00'::bytea, 0,
-                user_errored::int | (user_crashed::int << 1) | (user_abnormal::int << 2)
-                | (user_unhandled::int << 3) | (user_anr::int << 4)
-                | (user_anr_foreground::int << 5)), ''::bytea)
-       FROM bucketed WHERE user_hash IS NOT NULL
+              string_agg(entries, ''::bytea)
+       FROM bucketed WHERE entries IS NOT NULL
        GROUP BY project_id, release_id, granularity, bucket, environment_id
      ), durations AS (
        -- Appended at minute buckets, never updated: folded into every granularity later
        -- (src/metrics/durations.fold.ts), so a session costs one row here instead of three upserts.
        INSERT INTO session_duration_delta (project_id, release_id, environment_id, bucket, value, count)
-       SELECT project_id, release_id, environment_id, bucket, value, sum(delta)
-       FROM (
-         SELECT *, duration_removed AS value, -1 AS delta FROM bucketed
-         WHERE duration_removed IS NOT NULL AND granularity = ${MINUTE}
-         UNION ALL
-         SELECT *, duration_added, 1 FROM bucketed
-         WHERE duration_added IS NOT NULL AND granularity = ${MINUTE}
-       ) AS moved
-       GROUP BY project_id, release_id, bucket, environment_id, value
-       HAVING sum(delta) <> 0
+       SELECT project_id, release_id, environment_id, to_timestamp(minute), value, count
+       FROM json_to_recordset($5::json) AS d(project_id int, release_id int, environment_id int,
+         minute int8, value float8, count int)
      )
      ${upsertOutcomesSql('$4')}`,
-    [JSON.stringify(states), JSON.stringify(changes), GRANULARITIES, JSON.stringify(outcomes)],
+    [
+      JSON.stringify(states),
+      JSON.stringify(changes),
+      GRANULARITIES,
+      JSON.stringify(outcomes),
+      JSON.stringify(durations),
+    ],
   );
 }
 
@@ -353,8 +377,61 @@ function itemOutcomes(batches: readonly ResolvedBatch[]): OutcomeRows {
   return outcomes;
 }
 
-/** A row of the write statement's `states` parameter: `session_state`'s columns that change. */
-interface StateColumns {
+/**
+ * A session's state as both statements take it: short keys, facts as bits, times in epoch
+ * milliseconds, nulls left out. At 400 bytes a session, the long form's JSON and its socket
+ * writes were most of the store's CPU; this form is a third of that.
+ */
+interface StateJson {
+  p: number;
+  s: string;
+  /** The user's hash, as a decimal string (JSON has no 64-bit integers). */
+  u?: string;
+  f: number;
+  q?: string;
+  lt?: number;
+  ls?: SessionStatus;
+  d?: number;
+  /** Release, environment and `started` (ms): only for a state to create, they never change. */
+  r?: number;
+  e?: number;
+  t?: number;
+}
+
+function stateJson(projectId: number, s: SessionState, placed = false): StateJson {
+  return {
+    p: projectId,
+    s: s.sid,
+    u: s.userHash === null ? undefined : s.userHash.toString(),
+    f:
+      (s.initSeen ? 1 : 0) |
+      (s.errored ? 2 : 0) |
+      (s.crashed ? 4 : 0) |
+      (s.abnormal ? 8 : 0) |
+      (s.unhandled ? 16 : 0) |
+      (s.anr ? 32 : 0) |
+      (s.anrForeground ? 64 : 0),
+    q: s.lastSeq === null ? undefined : s.lastSeq.toString(),
+    lt: s.lastTimestamp === null ? undefined : s.lastTimestamp.getTime(),
+    ls: s.lastStatus ?? undefined,
+    d: s.duration ?? undefined,
+    r: placed ? s.releaseId : undefined,
+    e: placed ? s.environmentId : undefined,
+    t: placed ? s.started.getTime() : undefined,
+  };
+}
+
+/** `StateJson`'s record type, for `json_to_recordset`, and its columns of `session_state`. */
+const STATE_JSON = 'p int, s uuid, u bigint, f int, q numeric, lt int8, ls text, d float8';
+const STATE_COLUMNS = `v.p AS project_id, v.s AS sid, v.u AS user_hash,
+  v.f & 1 <> 0 AS init_seen, v.f & 2 <> 0 AS errored, v.f & 4 <> 0 AS crashed,
+  v.f & 8 <> 0 AS abnormal, v.f & 16 <> 0 AS unhandled, v.f & 32 <> 0 AS anr,
+  v.f & 64 <> 0 AS anr_foreground, v.q AS last_seq,
+  timestamptz 'epoch' + v.lt * interval '1 millisecond' AS last_timestamp, v.ls AS last_status,
+  v.d AS duration`;
+
+/** A locked `session_state` row; 64-bit integers arrive as text. */
+interface StateRow {
   project_id: number;
   sid: string;
   user_hash: string | null;
@@ -369,30 +446,10 @@ interface StateColumns {
   last_timestamp: Date | null;
   last_status: SessionStatus | null;
   duration: number | null;
-}
-
-function toColumns(projectId: number, s: SessionState): StateColumns {
-  return {
-    project_id: projectId,
-    sid: s.sid,
-    user_hash: s.userHash === null ? null : s.userHash.toString(),
-    init_seen: s.initSeen,
-    errored: s.errored,
-    crashed: s.crashed,
-    abnormal: s.abnormal,
-    unhandled: s.unhandled,
-    anr: s.anr,
-    anr_foreground: s.anrForeground,
-    last_seq: s.lastSeq === null ? null : s.lastSeq.toString(),
-    last_timestamp: s.lastTimestamp,
-    last_status: s.lastStatus,
-    duration: s.duration,
-  };
-}
-
-/** A locked `session_state` row; 64-bit integers arrive as text, as they are sent. */
-interface StateRow extends StateColumns {
-  /** Created by this statement, whole, from the caller's merged state: the other columns are null. */
+  /**
+   * Rows this statement created, whole, from the caller's merged state: one row per project,
+   * `sid` their keys joined by commas, the other columns null.
+   */
   inserted: boolean;
   release_id: number;
   environment_id: number;
