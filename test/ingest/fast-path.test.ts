@@ -104,6 +104,48 @@ describe('fast path', () => {
     ]);
   });
 
+  test('puts each session in the minute, hour and day that hold its start, at their edges', async ({
+    server,
+    project,
+  }) => {
+    // One envelope, so one transaction sums them: the store groups a batch by minute and the
+    // statement derives hours and days from the minutes.
+    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
+    const day = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 86_400_000;
+    const starts = [hour - 1, hour, hour + 59_999, hour + 60_000, day - 1, day, day + 1];
+    const items = starts.map((t, i) =>
+      sessionItem({
+        started: new Date(t).toISOString(),
+        timestamp: new Date(t + 1000).toISOString(),
+        status: i % 2 === 0 ? 'crashed' : 'exited',
+        did: `edge-user-${i}`,
+      }),
+    );
+    const statements = await statementsFor(server, project, items);
+    expect(statements.slice(-2)).toEqual(['lockSessionStates', 'writeSessionRows']);
+
+    const stored = await server.db.prisma.$queryRaw<
+      Array<{ granularity: number; bucket: Date; sessions: number; crashed: number }>
+    >`SELECT granularity, bucket, sessions::int, crashed::int FROM session_counter
+      WHERE project_id = ${project.id} AND release_id <> 0 ORDER BY granularity, bucket`;
+    const expected = [60, 3600, 86_400].flatMap((granularity) => {
+      const buckets = new Map<number, { sessions: number; crashed: number }>();
+      starts.forEach((t, i) => {
+        const bucket = Math.floor(t / (granularity * 1000)) * granularity * 1000;
+        const row = buckets.get(bucket) ?? { sessions: 0, crashed: 0 };
+        row.sessions += 1;
+        row.crashed += i % 2 === 0 ? 1 : 0;
+        buckets.set(bucket, row);
+      });
+      return [...buckets]
+        .sort(([a], [b]) => a - b)
+        .map(([bucket, row]) => ({ granularity, bucket: new Date(bucket), ...row }));
+    });
+    expect(stored).toEqual(expected);
+    const totals = await totalsByGranularity(server.db, project.id);
+    expect(totals.map((t) => t.users)).toEqual([7, 7, 7]);
+  });
+
   test('looks up a new key once, and creates a new release and environment once per writer, for envelopes that arrive together', async ({
     server,
     project,
