@@ -1,3 +1,4 @@
+import { FACT_ENTRY_BYTES, FACT_FLAGS } from '../metrics/user-facts.ts';
 import type { AggregateBucket } from './session.item.ts';
 import type { Contribution } from './session.merge.ts';
 
@@ -58,8 +59,6 @@ interface Bucket {
 }
 
 const MINUTE_MS = 60_000;
-/** Bytes of one user entry: the 64-bit hash, then a byte of fact flags (user-set.ts reads them). */
-const USER_ENTRY_BYTES = 9;
 
 export class MetricChanges {
   readonly #buckets = new Map<string, Bucket>();
@@ -118,10 +117,10 @@ export class MetricChanges {
     const changes: MinuteChange[] = [];
     for (const { row, userHashes, userFlags } of this.#buckets.values()) {
       if (userHashes.length > 0) {
-        const bytes = Buffer.allocUnsafe(userHashes.length * USER_ENTRY_BYTES);
+        const bytes = Buffer.allocUnsafe(userHashes.length * FACT_ENTRY_BYTES);
         for (let i = 0; i < userHashes.length; i++) {
-          bytes.writeBigInt64BE(userHashes[i] as bigint, i * USER_ENTRY_BYTES);
-          bytes[i * USER_ENTRY_BYTES + 8] = userFlags[i] as number;
+          bytes.writeBigInt64BE(userHashes[i] as bigint, i * FACT_ENTRY_BYTES);
+          bytes[i * FACT_ENTRY_BYTES + 8] = userFlags[i] as number;
         }
         row.users = bytes.toString('base64');
       } else if (!countersMoved(row)) continue;
@@ -161,14 +160,7 @@ export class MetricChanges {
 
   #addUser(b: Bucket, userHash: bigint, u: UserFlags): void {
     b.userHashes.push(userHash);
-    b.userFlags.push(
-      (u.errored ? 1 : 0) |
-        (u.crashed ? 2 : 0) |
-        (u.abnormal ? 4 : 0) |
-        (u.unhandled ? 8 : 0) |
-        (u.anr ? 16 : 0) |
-        (u.anrForeground ? 32 : 0),
-    );
+    b.userFlags.push(factFlags(u));
   }
 
   #moveDuration(dims: Dimensions, minute: number, value: number, delta: number): void {
@@ -185,6 +177,18 @@ export class MetricChanges {
         count: delta,
       });
   }
+}
+
+/** The flag byte of a user's fact entry (user-facts.ts reads it). */
+export function factFlags(u: UserFlags): number {
+  return (
+    (u.errored ? FACT_FLAGS.erroredAll : 0) |
+    (u.crashed ? FACT_FLAGS.crashed : 0) |
+    (u.abnormal ? FACT_FLAGS.abnormal : 0) |
+    (u.unhandled ? FACT_FLAGS.unhandled : 0) |
+    (u.anr ? FACT_FLAGS.anr : 0) |
+    (u.anrForeground ? FACT_FLAGS.anrForeground : 0)
+  );
 }
 
 function countersMoved(row: MinuteChange): boolean {

@@ -3,7 +3,7 @@ import { foldMetricDeltasSoon } from '../metrics/metric-deltas.fold.ts';
 import { GRANULARITIES } from '../metrics/metric-store.ts';
 import type { createDimensionCache, ResolvedDimensions } from './dimensions.ts';
 import { type OutcomeColumns, OutcomeRows, upsertOutcomesSql } from './ingest-outcome.ts';
-import { MetricChanges } from './metric-changes.ts';
+import { factFlags, MetricChanges } from './metric-changes.ts';
 import type { AggregateItem, RejectReason, SessionStatus, SessionUpdate } from './session.item.ts';
 import {
   contributionOf,
@@ -403,14 +403,8 @@ function stateJson(projectId: number, s: SessionState, placed = false): StateJso
     p: projectId,
     s: s.sid,
     u: s.userHash === null ? undefined : s.userHash.toString(),
-    f:
-      (s.initSeen ? 1 : 0) |
-      (s.errored ? 2 : 0) |
-      (s.crashed ? 4 : 0) |
-      (s.abnormal ? 8 : 0) |
-      (s.unhandled ? 16 : 0) |
-      (s.anr ? 32 : 0) |
-      (s.anrForeground ? 64 : 0),
+    // Bit 0: init seen; above it, the user's fact flags, which are the session's facts.
+    f: (s.initSeen ? 1 : 0) | (factFlags(s) << 1),
     q: s.lastSeq === null ? undefined : s.lastSeq.toString(),
     lt: s.lastTimestamp === null ? undefined : s.lastTimestamp.getTime(),
     ls: s.lastStatus ?? undefined,
@@ -424,6 +418,7 @@ function stateJson(projectId: number, s: SessionState, placed = false): StateJso
 /** `StateJson`'s record type, for `json_to_recordset`, and its columns of `session_state`. */
 const STATE_JSON = 'p int, s uuid, u bigint, f int, q numeric, lt int8, ls text, d float8';
 const STATE_COLUMNS = `v.p AS project_id, v.s AS sid, v.u AS user_hash,
+  -- FACT_FLAGS, one bit up.
   v.f & 1 <> 0 AS init_seen, v.f & 2 <> 0 AS errored, v.f & 4 <> 0 AS crashed,
   v.f & 8 <> 0 AS abnormal, v.f & 16 <> 0 AS unhandled, v.f & 32 <> 0 AS anr,
   v.f & 64 <> 0 AS anr_foreground, v.q AS last_seq,
