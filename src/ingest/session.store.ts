@@ -199,7 +199,11 @@ async function lockSessionStates(
        ON CONFLICT (project_id, sid) DO NOTHING
        RETURNING project_id, sid
      ), existing AS (
-       SELECT s.* FROM session_state s JOIN k USING (project_id, sid)
+       -- Only the keys not just created are looked up (this snapshot cannot see those anyway):
+       -- most sessions are new, and their probes were a tenth of the statement.
+       SELECT s.* FROM session_state s
+       JOIN (SELECT project_id, sid FROM k EXCEPT SELECT project_id, sid FROM inserted) AS o
+         USING (project_id, sid)
        ORDER BY s.project_id, s.sid FOR UPDATE OF s
      )
      -- A created row's state is the caller's own: only its key comes back, and the keys of a
