@@ -17,7 +17,12 @@ import { initialMemoryDataDir, prepareDataDir, type SnapshotKind } from './pglit
 export interface SqlSession {
   /** Runs a multi-statement script (simple query protocol); migrations need it. */
   exec(sql: string): Promise<void>;
-  query<Row>(sql: string, params?: unknown[]): Promise<Row[]>;
+  /**
+   * `prepare` names a statement whose text never changes: PostgreSQL then parses and plans it
+   * once per connection instead of on every call (PGlite ignores it). Ingest's statements are
+   * large CTEs, and planning them cost as much as running them for a small batch.
+   */
+  query<Row>(sql: string, params?: unknown[], prepare?: string): Promise<Row[]>;
 }
 
 export interface Database {
@@ -93,8 +98,12 @@ function createPrisma(adapter: PrismaPg | PrismaPGlite) {
 function pgSession(client: pg.PoolClient): SqlSession {
   return {
     exec: async (sql) => void (await client.query(sql)),
-    query: async <Row>(sql: string, params?: unknown[]) =>
-      (await client.query(sql, params)).rows as Row[],
+    query: async <Row>(sql: string, params?: unknown[], prepare?: string) =>
+      (
+        await (prepare === undefined
+          ? client.query(sql, params)
+          : client.query({ name: prepare, text: sql, values: params }))
+      ).rows as Row[],
   };
 }
 
@@ -113,9 +122,9 @@ function reporting(session: SqlSession, report: (sql: string) => void): SqlSessi
       report(sql);
       return session.exec(sql);
     },
-    query: (sql, params) => {
+    query: (sql, params, prepare) => {
       report(sql);
-      return session.query(sql, params);
+      return session.query(sql, params, prepare);
     },
   };
 }

@@ -223,6 +223,7 @@ async function lockSessionStates(
             last_timestamp, last_status, duration
      FROM existing`,
     [JSON.stringify(rows)],
+    'lockSessionStates',
   );
   const created: string[] = [];
   const existing: StateRow[] = [];
@@ -257,6 +258,7 @@ async function addAggregates(
      ORDER BY 1, 2
      ON CONFLICT DO NOTHING RETURNING project_id, digest`,
           [JSON.stringify(receipts)],
+          'insertAggregateReceipts',
         );
   const counted = new Set(fresh.map((r) => `${r.project_id}|${r.digest}`));
   for (const { batch, item } of items) {
@@ -366,6 +368,7 @@ async function writeRows(
       JSON.stringify(outcomes),
       JSON.stringify(durations),
     ],
+    'writeSessionRows',
   );
 }
 
