@@ -40,7 +40,7 @@ function update(release: string, init: boolean, status: string, id = sid()) {
 }
 
 /** One envelope of the mix, and how many session updates and aggregated sessions it carries. */
-function nextEnvelope(): { body: string; updates: number; aggregated: number } {
+export function nextEnvelope(): { body: string; updates: number; aggregated: number } {
   const release = `bench@1.${Math.floor(Math.random() * 20)}.0`;
   const r = Math.random();
   if (r < 0.6) {
