@@ -1,5 +1,9 @@
+import { Response } from '@whatwg-node/fetch';
+
 // What every ingest answer shares: CORS for browser SDKs, the fixed preflight, the JSON reply
 // and the rate-limit answer SDKs honour. Used by envelope.route.ts and legacy.route.ts.
+// Answers are the server adapter's own Response class (whatwg-node's), which it writes out
+// directly; Node's global Response made it read the body through a web stream, per envelope.
 
 export const CORS = {
   'access-control-allow-origin': '*',

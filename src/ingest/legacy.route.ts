@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
+import { Response } from '@whatwg-node/fetch';
 import type { Config } from '../config.ts';
 import { BodyError, drainBody, readBody } from './envelope.body.ts';
 import { CORS, preflight, rateLimitedReply, reply } from './ingest-http.ts';
