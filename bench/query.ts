@@ -62,13 +62,18 @@ export interface QueryBenchOptions {
   /** Distinct users the sessions are drawn from. */
   users: number;
   reuse: boolean;
+  /**
+   * The database to run on. @default `vigil_bench_query_<sessions>_<users>`; another name lets a
+   * run use a copy (`CREATE DATABASE … TEMPLATE …`) while the default one is seeded or in use.
+   */
+  database?: string;
 }
 
 /** p50 latency of each document, by name, for comparing sizes. */
 export type QueryFigures = Map<string, number>;
 
 export async function runQueryBench(o: QueryBenchOptions): Promise<QueryFigures> {
-  const name = `vigil_bench_query_${o.sessions}_${o.users}`;
+  const name = o.database ?? `vigil_bench_query_${o.sessions}_${o.users}`;
   const reuse = o.reuse && (await databaseExists(name));
   const url = reuse ? databaseUrlFor(name) : await freshPostgres(name);
   const db = await openDatabase({ databaseUrl: url, dataDir: '' });
