@@ -88,7 +88,7 @@ export async function selectReleasePageByProjectId(
     params.push(totalsGranularity(q.range), q.range.start, q.range.end);
     if (q.environments) params.push(q.environments);
     ranking = `WITH ranking AS (
-       SELECT m.release_id, nullif(sum(m.sessions), 0) AS sessions
+       SELECT m.release_id, nullif(sum(m.sessions), 0)::bigint AS sessions
        FROM session_counter m
        ${q.environments ? 'JOIN environment e ON e.id = m.environment_id' : ''}
        -- release 0 is the project's all-releases row where a table keeps one (§ Distinct users).
@@ -99,25 +99,24 @@ export async function selectReleasePageByProjectId(
      ), `;
     rank = 'ranking.sessions';
   }
+  // Ranked on ids alone in one window pass (rank, and the count through each tie group); only
+  // the window's rows are joined to their releases.
   const rows = await db.prisma.$queryRawUnsafe<
     Array<Omit<RankedReleaseRow, 'id'> & { id: number | null }>
   >(
     `/* selectReleasePageByProjectId */
-     ${ranking || 'WITH '}listed AS (
-       SELECT ${COLUMNS}, ${rank} AS rank_value
+     ${ranking || 'WITH '}ranked AS (
+       SELECT r.id, (rank() OVER w)::int - 1 AS "groupStart", (count(*) OVER w)::int AS through
        FROM release r JOIN release_project rp ON rp.release_id = r.id
        ${ranking ? 'LEFT JOIN ranking ON ranking.release_id = r.id' : ''}
        WHERE rp.project_id = $1 AND ($2::text IS NULL OR strpos(lower(r.version), lower($2)) > 0)
-     ), ranked AS (
-       SELECT listed.*, (rank() OVER (ORDER BY rank_value DESC NULLS LAST))::int - 1 AS "groupStart",
-              (count(*) OVER (PARTITION BY rank_value))::int AS size
-       FROM listed
+       WINDOW w AS (ORDER BY ${rank} DESC NULLS LAST)
      ), page AS (
-       SELECT * FROM ranked WHERE "groupStart" < $3::int + $4::int AND "groupStart" + size > $3::int
+       SELECT * FROM ranked WHERE "groupStart" < $3::int + $4::int AND through > $3::int
      )
-     SELECT page.id, page."organizationId", page.version, page."createdAt", page."groupStart",
-            (SELECT count(*) FROM listed)::int AS total
-     FROM (SELECT 1) one LEFT JOIN page ON true
+     SELECT r.id, r.organization_id AS "organizationId", r.version, r.created_at AS "createdAt",
+            page."groupStart", (SELECT count(*) FROM ranked)::int AS total
+     FROM (SELECT 1) one LEFT JOIN page ON true LEFT JOIN release r ON r.id = page.id
      ORDER BY page."groupStart"`,
     ...params,
   );
