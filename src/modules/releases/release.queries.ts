@@ -1,5 +1,6 @@
 import type { Database } from '../../db/client.ts';
 import type { TimeRange } from '../../health/time-range.ts';
+import { counterSpans } from '../../metrics/counter-spans.ts';
 import { totalsGranularity } from '../../metrics/metric-store.ts';
 import { type MetricsRow, selectSessionMetrics } from '../../metrics/session-metrics.queries.ts';
 
@@ -58,6 +59,8 @@ export interface ReleasePageQuery {
   sort: 'DATE' | 'SESSIONS';
   environments: readonly string[] | null;
   range: TimeRange;
+  /** The request's time: which counter rows the ranking reads (counterSpans). */
+  now: Date;
   /** The window [offset, offset + limit) of the list, 0-based. */
   offset: number;
   limit: number;
@@ -74,7 +77,8 @@ export interface RankedReleaseRow extends ReleaseRow {
 /**
  * The releases whose tie group overlaps the window, ranked; `total` counts the whole list. One
  * row with a null id when nothing overlaps, so the total still arrives. The ranking sums only
- * `sessions` (not every counter and no user set): the one number the session orders need.
+ * `sessions` (not every counter and no user set), the one number the session orders need, over
+ * the fewest counter rows that give it exactly (counterSpans: whole days as day rows).
  */
 export async function selectReleasePageByProjectId(
   db: Database,
@@ -85,16 +89,27 @@ export async function selectReleasePageByProjectId(
   let ranking = '';
   let rank = 'r.created_at';
   if (q.sort === 'SESSIONS') {
-    params.push(totalsGranularity(q.range), q.range.start, q.range.end);
+    const spans = counterSpans(q.range, totalsGranularity(q.range), q.now);
+    params.push(
+      spans.map((s) => s.granularity),
+      spans.map((s) => s.start),
+      spans.map((s) => s.end),
+      spans.map((s) => s.sign),
+    );
     if (q.environments) params.push(q.environments);
     ranking = `WITH ranking AS (
-       SELECT m.release_id, nullif(sum(m.sessions), 0)::bigint AS sessions
-       FROM session_counter m
-       ${q.environments ? 'JOIN environment e ON e.id = m.environment_id' : ''}
-       -- release 0 is the project's all-releases row where a table keeps one (§ Distinct users).
-       WHERE m.project_id = $1 AND m.release_id <> 0 AND m.granularity = $5
-         AND m.bucket >= $6 AND m.bucket < $7
-         ${q.environments ? 'AND e.name = ANY($8::text[])' : ''}
+       SELECT m.release_id, nullif(sum(s.sign * m.sessions), 0)::bigint AS sessions
+       FROM unnest($5::int[], $6::timestamptz[], $7::timestamptz[], $8::int[])
+         AS s(granularity, start_at, end_at, sign)
+       -- OFFSET 0 keeps each span its own index range (flattened, the planner scans the table).
+       CROSS JOIN LATERAL (
+         SELECT m.release_id, m.sessions FROM session_counter m
+         ${q.environments ? 'JOIN environment e ON e.id = m.environment_id' : ''}
+         -- release 0 is the project's all-releases row where a table keeps one (§ Distinct users).
+         WHERE m.project_id = $1 AND m.release_id <> 0 AND m.granularity = s.granularity
+           AND m.bucket >= s.start_at AND m.bucket < s.end_at
+           ${q.environments ? 'AND e.name = ANY($9::text[])' : ''}
+         OFFSET 0) m
        GROUP BY m.release_id
      ), `;
     rank = 'ranking.sessions';
