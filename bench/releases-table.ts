@@ -49,17 +49,25 @@ async function serve(tree: string, database: string) {
     count += 1;
   });
   const raw = db.prisma.$queryRawUnsafe.bind(db.prisma);
-  // Each raw statement's wait (sent to rows in hand) by its tag, and the statement for EXPLAIN.
+  // Each raw statement's wait (sent to rows in hand) by its tag, and the statement for EXPLAIN:
+  // through Prisma or on the driver (`db.query`, where a checkout has it).
   const waits = new Map<string, number[]>();
-  db.prisma.$queryRawUnsafe = (async (sql: string, ...params: unknown[]) => {
+  const timed = async <T>(sql: string, params: unknown[], run: () => Promise<T>) => {
     statements.push({ sql, params });
     const t = performance.now();
-    const rows = await raw(sql, ...params);
+    const rows = await run();
     const tag = /\/\* (\w+) \*\//.exec(sql)?.[1] ?? 'other';
     if (!waits.has(tag)) waits.set(tag, []);
     waits.get(tag)?.push(performance.now() - t);
     return rows;
-  }) as typeof raw;
+  };
+  db.prisma.$queryRawUnsafe = ((sql: string, ...params: unknown[]) =>
+    timed(sql, params, () => raw(sql, ...params))) as typeof raw;
+  const query = db.query?.bind(db);
+  if (query) {
+    db.query = ((sql: string, params: unknown[] = []) =>
+      timed(sql, params, () => query(sql, params))) as typeof query;
+  }
   const config = loadConfig({
     VIGIL_ADMIN_TOKEN: ADMIN_TOKEN,
     VIGIL_GRAPHQL_RATE_LIMIT_PER_MINUTE: '0',
