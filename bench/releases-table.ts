@@ -15,7 +15,7 @@ import { ms, quantile } from './stats.ts';
 //     [--compare /tmp/base,…]  other checkouts of Vigil (with node_modules and src/generated),
 //                              each serving beside this one on the same database, requests
 //                              interleaved so that load on a shared machine falls on all alike;
-//                              says whether their answers are the same as this checkout's
+//                              counts the rounds whose answers differ from this checkout's
 //     [--explain]              EXPLAIN (ANALYZE, BUFFERS) of each statement once (this checkout)
 //     [--only-this]            no requests to other checkouts
 //     [--profile <file>]       a CPU profile (.cpuprofile) of the measured rounds only: no
@@ -94,6 +94,24 @@ async function serve(tree: string, database: string) {
   return { tree, statements, waits, raw, ask, stop, statementCount: () => count };
 }
 
+/**
+ * The answer with every object's keys sorted: yoga's executor orders a response's keys as its
+ * fields resolve (promiseForObject), so two servers give the same answer in different orders.
+ */
+function canonical(text: string): string {
+  const sorted = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sorted)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v)
+              .sort(([a], [b]) => (a < b ? -1 : 1))
+              .map(([k, x]) => [k, sorted(x)]),
+          )
+        : v;
+  return JSON.stringify(sorted(JSON.parse(text)));
+}
+
 for (const database of databases) {
   const vigils = [];
   for (const tree of args.includes('--only-this') ? [here] : trees) {
@@ -102,6 +120,7 @@ for (const database of databases) {
   const latencies = new Map<string, number[]>();
   const answers = new Map<string, string>();
   const perRequest = new Map<string, number>();
+  const differing = new Map<string, number>();
   const profile = args.includes('--profile') ? new Session() : null;
   for (let i = 0; i < rounds + 5; i++) {
     if (profile && i === 5) {
@@ -113,12 +132,21 @@ for (const database of databases) {
     for (const vigil of i % 2 ? [...vigils].reverse() : vigils) {
       const before = vigil.statementCount();
       const t = performance.now();
-      const text = await vigil.ask();
+      const text = canonical(await vigil.ask());
       const elapsed = performance.now() - t;
       if (text.includes('"errors"')) throw new Error(`${vigil.tree}: ${text.slice(0, 300)}`);
       if (i >= 5) latencies.set(vigil.tree, [...(latencies.get(vigil.tree) ?? []), elapsed]);
       perRequest.set(vigil.tree, vigil.statementCount() - before);
       answers.set(vigil.tree, text);
+    }
+    // Each round's answers side by side (the same minute for all; a difference is kept to show).
+    const own = answers.get(here);
+    for (const vigil of vigils) {
+      if (vigil.tree !== here && answers.get(vigil.tree) !== own) {
+        differing.set(vigil.tree, (differing.get(vigil.tree) ?? 0) + 1);
+        writeFileSync(`/tmp/releases-table-${i}-a.json`, own ?? '');
+        writeFileSync(`/tmp/releases-table-${i}-b.json`, answers.get(vigil.tree) ?? '');
+      }
     }
   }
   if (profile) {
@@ -130,7 +158,9 @@ for (const database of databases) {
   for (const vigil of vigils) {
     const l = latencies.get(vigil.tree) ?? [];
     const same =
-      vigil.tree === here ? '' : `, same answer: ${answers.get(vigil.tree) === answers.get(here)}`;
+      vigil.tree === here
+        ? ''
+        : `, answers unlike this checkout's: ${differing.get(vigil.tree) ?? 0} of ${rounds + 5}`;
     process.stdout.write(
       `  ${vigil.tree}: p50 ${ms(quantile(l, 0.5))}, p90 ${ms(quantile(l, 0.9))}, ${perRequest.get(vigil.tree)} statements${same}\n`,
     );
