@@ -4,7 +4,7 @@ import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type { Database } from '../src/db/client.ts';
-import { RELEASES_TABLE } from './query.ts';
+import { askGraphql, type BenchClient, RELEASES_TABLE } from './query.ts';
 import { ADMIN_TOKEN, databaseUrlFor } from './server.ts';
 import { ms, quantile } from './stats.ts';
 
@@ -17,6 +17,7 @@ import { ms, quantile } from './stats.ts';
 //                              interleaved so that load on a shared machine falls on all alike;
 //                              counts the rounds whose answers differ from this checkout's
 //     [--explain]              EXPLAIN (ANALYZE, BUFFERS) of each statement once (this checkout)
+//     [--client http|fetch]    the query bench's client (bench/query.ts BenchClient)
 //     [--only-this]            no requests to other checkouts
 //     [--profile <file>]       a CPU profile (.cpuprofile) of the measured rounds only: no
 //                              start-up, no module loading, no warm-up
@@ -28,6 +29,7 @@ const flag = (name: string, fallback: string) => {
 };
 const databases = flag('databases', 'vigil_bench_query_1000000_1000000').split(',');
 const rounds = Number(flag('rounds', '40'));
+const client: BenchClient = flag('client', 'http') === 'fetch' ? 'fetch' : 'http';
 const here = resolve(import.meta.dirname, '..');
 const trees = [here, ...(args.includes('--compare') ? flag('compare', '').split(',') : [])];
 
@@ -78,15 +80,9 @@ async function serve(tree: string, database: string) {
   const server = createServer(app.handler);
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const { port } = server.address() as AddressInfo;
-  // As the query bench measures: a client's fetch, the body parsed and printed again.
-  const ask = async () => {
-    const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
-      body: JSON.stringify({ query: RELEASES_TABLE }),
-    });
-    return JSON.stringify(await response.json());
-  };
+  // As the query bench measures (its `--client`).
+  const ask = (client: BenchClient) =>
+    askGraphql(port, JSON.stringify({ query: RELEASES_TABLE }), client);
   const stop = async () => {
     server.close();
     await db.close();
@@ -98,7 +94,7 @@ async function serve(tree: string, database: string) {
  * The answer with every object's keys sorted: yoga's executor orders a response's keys as its
  * fields resolve (promiseForObject), so two servers give the same answer in different orders.
  */
-function canonical(text: string): string {
+function canonical(answer: unknown): string {
   const sorted = (v: unknown): unknown =>
     Array.isArray(v)
       ? v.map(sorted)
@@ -109,7 +105,7 @@ function canonical(text: string): string {
               .map(([k, x]) => [k, sorted(x)]),
           )
         : v;
-  return JSON.stringify(sorted(JSON.parse(text)));
+  return JSON.stringify(sorted(answer));
 }
 
 for (const database of databases) {
@@ -131,9 +127,8 @@ for (const database of databases) {
     // Interleaved, alternating who goes first, so a burst of load falls on every one.
     for (const vigil of i % 2 ? [...vigils].reverse() : vigils) {
       const before = vigil.statementCount();
-      const t = performance.now();
-      const text = canonical(await vigil.ask());
-      const elapsed = performance.now() - t;
+      const { answer, elapsed } = await vigil.ask(client);
+      const text = canonical(answer);
       if (text.includes('"errors"')) throw new Error(`${vigil.tree}: ${text.slice(0, 300)}`);
       if (i >= 5) latencies.set(vigil.tree, [...(latencies.get(vigil.tree) ?? []), elapsed]);
       perRequest.set(vigil.tree, vigil.statementCount() - before);
@@ -171,7 +166,7 @@ for (const database of databases) {
   const [own] = vigils;
   if (own && args.includes('--explain')) {
     own.statements.length = 0;
-    await own.ask();
+    await own.ask(client);
     for (const s of [...own.statements]) {
       const plan = await own.raw<Array<{ 'QUERY PLAN': string }>>(
         `EXPLAIN (ANALYZE, BUFFERS) ${s.sql}`,

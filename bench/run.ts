@@ -1,7 +1,7 @@
 import { loadIngest, printCeiling, printIngest, rawRatePglite, rawRatePostgres } from './ingest.ts';
 import { freshPostgres, startNullServer, startVigil } from './server.ts';
 
-// `npm run bench [-- --seconds 15] [-- --concurrency 64] [-- --only ingest|query|startup|reads|sketch] [-- --sets 200 --sketch-users 5000,100000,1000000] [-- --rounds 5] [-- --releases 1000 --sessions 1000000,10000000 [--users N] [--reuse] [--database a,b]]`
+// `npm run bench [-- --seconds 15] [-- --concurrency 64] [-- --only ingest|query|startup|reads|sketch] [-- --sets 200 --sketch-users 5000,100000,1000000] [-- --rounds 5] [-- --releases 1000 --sessions 1000000,10000000 [--users N] [--reuse] [--database a,b] [--client http|fetch]]`
 // reads: [-- --clients 16] [-- --database vigil_bench_reads] [-- --documents releases] [-- --databases postgres,pglite] [-- --pglite-sessions 200000]
 // Prints figures; asserts nothing (speed targets live here, never in tests).
 
@@ -62,6 +62,8 @@ if (only === 'all' || only === 'query') {
         // Keeps the seeded database of an earlier run (seeding 10 million sessions takes minutes).
         reuse: args.includes('--reuse'),
         database: databases[i],
+        // `--client fetch`: the first method of measuring (bench/query.ts BenchClient).
+        client: flag('client', 'http') === 'fetch' ? 'fetch' : 'http',
       }),
     );
   }
