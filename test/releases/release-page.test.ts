@@ -238,4 +238,35 @@ describe('release list paged in the database', () => {
       }
     }
   });
+
+  test('a range within one bucket ranks every release last, by version; start after end is refused', async ({
+    server,
+    project,
+  }) => {
+    await seed(server, project);
+    // Ten seconds inside one minute: no bucket starts in it, so the ranking sums no span at all.
+    const minute = Math.floor(Date.now() / 60_000) * 60_000;
+    const inside = `query ($org: String!, $slug: String!, $start: DateTime!, $end: DateTime!) {
+      project(organizationSlug: $org, slug: $slug) {
+        releases(sort: SESSIONS, first: 3, start: $start, end: $end) {
+          totalCount edges { node { version } } } } }`;
+    const vars = (start: number, end: number) => ({
+      org: project.organizationSlug,
+      slug: project.slug,
+      start: new Date(start).toISOString(),
+      end: new Date(end).toISOString(),
+    });
+    const page = await expectData<{ project: { releases: Connection } }>(
+      server,
+      inside,
+      vars(minute + 10_000, minute + 20_000),
+    );
+    expect(page.project.releases.totalCount).toBe(9);
+    expect(versions(page.project.releases)).toEqual(['app@3.0.0', 'app@2.0.0', 'app@1.10.0']);
+    const refused = await server.gql(inside, vars(minute + 20_000, minute + 10_000));
+    expect(refused.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'start',
+    });
+  });
 });
