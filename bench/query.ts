@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../src/app.ts';
 import { bootstrap } from '../src/bootstrap.ts';
@@ -16,6 +16,13 @@ import { ms, quantile } from './stats.ts';
 // Query benchmark on PostgreSQL: N releases × M sessions seeded through the store's bulk path,
 // then each document measured over HTTP: p50/p99 latency and SQL statements per request.
 
+/**
+ * Sentry's releases list, issue 14's releases-table target (p50 < 25 ms at 10 M sessions): the
+ * project's 25 releases with the most sessions in the last 24 h (ranked in the database), each
+ * with its health over 24 h, adoption (its share of the project's sessions and users) and its
+ * stage in production. Printed as "releases table (25 releases, health, adoption, stage)";
+ * `bench/releases-table.ts` runs it alone (docs/design.md § The releases table at 10 M).
+ */
 export const RELEASES_TABLE = `query ReleasesTable {
   project(organizationSlug: "default", slug: "default") {
     releases(first: 25, sort: SESSIONS, period: "24h") {
@@ -56,19 +63,72 @@ function dashboardDocuments(): Document[] {
   }));
 }
 
+/**
+ * How the bench's client asks, in this process: `http`, node:http on one kept-alive connection,
+ * the clock stopped when the body is parsed; `fetch`, the first method: fetch (undici), the clock
+ * stopped after the parsed body was printed again. Both are a client's whole wait, request sent
+ * to answer in hand; fetch adds about 2 ms of client CPU to each request on this machine
+ * (docs/design.md § The releases table at 10 M).
+ */
+export type BenchClient = 'http' | 'fetch';
+
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+
+/** Posts a GraphQL request; the answer, parsed, and the client's wait for it in ms. */
+export async function askGraphql(
+  port: number,
+  body: string,
+  client: BenchClient,
+): Promise<{ answer: { errors?: unknown; data?: unknown }; elapsed: number }> {
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` };
+  const t = performance.now();
+  if (client === 'fetch') {
+    const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: 'POST',
+      headers,
+      body,
+    });
+    const answer = (await response.json()) as { errors?: unknown; data?: unknown };
+    JSON.stringify(answer);
+    return { answer, elapsed: performance.now() - t };
+  }
+  const text = await new Promise<string>((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, path: '/graphql', method: 'POST', headers, agent },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+  const answer = JSON.parse(text) as { errors?: unknown; data?: unknown };
+  return { answer, elapsed: performance.now() - t };
+}
+
 export interface QueryBenchOptions {
   releases: number;
   sessions: number;
   /** Distinct users the sessions are drawn from. */
   users: number;
   reuse: boolean;
+  /**
+   * The database to run on. @default `vigil_bench_query_<sessions>_<users>`; another name lets a
+   * run use a copy (`CREATE DATABASE … TEMPLATE …`) while the default one is seeded or in use.
+   */
+  database?: string;
+  /** @default 'http' */
+  client?: BenchClient;
 }
 
 /** p50 latency of each document, by name, for comparing sizes. */
 export type QueryFigures = Map<string, number>;
 
 export async function runQueryBench(o: QueryBenchOptions): Promise<QueryFigures> {
-  const name = `vigil_bench_query_${o.sessions}_${o.users}`;
+  const name = o.database ?? `vigil_bench_query_${o.sessions}_${o.users}`;
   const reuse = o.reuse && (await databaseExists(name));
   const url = reuse ? databaseUrlFor(name) : await freshPostgres(name);
   const db = await openDatabase({ databaseUrl: url, dataDir: '' });
@@ -93,7 +153,7 @@ export async function runQueryBench(o: QueryBenchOptions): Promise<QueryFigures>
   );
   const sessions = sizes?.sessions ?? 0;
   process.stdout.write(
-    `query benchmark on PostgreSQL: ${sizes?.releases} releases, ${sessions.toLocaleString('en-US')} sessions of ${o.users.toLocaleString('en-US')} users over 30 days (${reuse ? 'reused' : `seeded in ${((performance.now() - seedStart) / 1000).toFixed(0)} s`})\n`,
+    `query benchmark on PostgreSQL: ${sizes?.releases} releases, ${sessions.toLocaleString('en-US')} sessions of ${o.users.toLocaleString('en-US')} users over 30 days (${reuse ? 'reused' : `seeded in ${((performance.now() - seedStart) / 1000).toFixed(0)} s`}; ${name}, client ${o.client ?? 'http'})\n`,
   );
   await printStorage(db, sessions);
   const config = loadConfig({
@@ -129,18 +189,16 @@ export async function runQueryBench(o: QueryBenchOptions): Promise<QueryFigures>
     let perRequest = 0;
     for (let i = 0; i < 40; i++) {
       const before = statements;
-      const t = performance.now();
-      const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
-        body: JSON.stringify({ query: doc.query, variables: doc.variables }),
-      });
-      const body = (await response.json()) as { errors?: unknown; data?: unknown };
+      const { answer: body, elapsed } = await askGraphql(
+        port,
+        JSON.stringify({ query: doc.query, variables: doc.variables }),
+        o.client ?? 'http',
+      );
       if (body.errors) throw new Error(`${doc.name}: ${JSON.stringify(body.errors)}`);
       const text = JSON.stringify(body);
       if (text.includes('InvalidArgumentError'))
         throw new Error(`${doc.name}: ${text.slice(0, 300)}`);
-      if (i >= 5) latencies.push(performance.now() - t); // the first runs warm caches and plans
+      if (i >= 5) latencies.push(elapsed); // the first runs warm caches and plans
       perRequest = statements - before;
       answers.set(doc.name, body.data);
     }

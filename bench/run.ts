@@ -1,7 +1,7 @@
 import { loadIngest, printCeiling, printIngest, rawRatePglite, rawRatePostgres } from './ingest.ts';
 import { freshPostgres, startNullServer, startVigil } from './server.ts';
 
-// `npm run bench [-- --seconds 15] [-- --concurrency 64] [-- --only ingest|query|startup|reads|sketch] [-- --sets 200 --sketch-users 5000,100000,1000000] [-- --rounds 5] [-- --releases 1000 --sessions 1000000,10000000 [--users N] [--reuse]]`
+// `npm run bench [-- --seconds 15] [-- --concurrency 64] [-- --only ingest|query|startup|reads|sketch] [-- --sets 200 --sketch-users 5000,100000,1000000] [-- --rounds 5] [-- --releases 1000 --sessions 1000000,10000000 [--users N] [--reuse] [--database a,b] [--client http|fetch]]`
 // reads: [-- --clients 16] [-- --database vigil_bench_reads] [-- --documents releases] [-- --databases postgres,pglite] [-- --pglite-sessions 200000]
 // Prints figures; asserts nothing (speed targets live here, never in tests).
 
@@ -50,8 +50,10 @@ if (only === 'all' || only === 'query') {
   const { runQueryBench } = await import('./query.ts');
   // `--sessions 1000000,10000000` measures each size and prints the p50 ratios of the last to the first.
   const sizes = flag('sessions', '1000000').split(',').map(Number);
+  // `--database a,b`: one database name per size, in the same order (default: by size and users).
+  const databases = args.includes('--database') ? flag('database', '').split(',') : [];
   const results = [];
-  for (const sessions of sizes) {
+  for (const [i, sessions] of sizes.entries()) {
     results.push(
       await runQueryBench({
         releases: Number(flag('releases', '1000')),
@@ -59,6 +61,9 @@ if (only === 'all' || only === 'query') {
         users: Number(flag('users', String(Math.max(1000, sessions / 50)))),
         // Keeps the seeded database of an earlier run (seeding 10 million sessions takes minutes).
         reuse: args.includes('--reuse'),
+        database: databases[i],
+        // `--client fetch`: the first method of measuring (bench/query.ts BenchClient).
+        client: flag('client', 'http') === 'fetch' ? 'fetch' : 'http',
       }),
     );
   }

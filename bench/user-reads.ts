@@ -55,6 +55,19 @@ async function serve(tree: string, database: string) {
     waits.get(tag)?.push(performance.now() - t);
     return rows;
   }) as typeof raw;
+  // Reads on the driver (`db.query`, where a checkout has it) are timed and recorded the same way.
+  const query = db.query?.bind(db);
+  if (query) {
+    db.query = (async (sql: string, params: unknown[] = []) => {
+      const t = performance.now();
+      const rows = await query(sql, params);
+      statements.push({ sql, params });
+      const tag = `${/\/\* (\w+) \*\//.exec(sql)?.[1] ?? 'other'}${sql.includes('AS interval') ? ' (series)' : ''}`;
+      if (!waits.has(tag)) waits.set(tag, []);
+      waits.get(tag)?.push(performance.now() - t);
+      return rows;
+    }) as typeof query;
+  }
   const config = loadConfig({
     VIGIL_ADMIN_TOKEN: ADMIN_TOKEN,
     VIGIL_GRAPHQL_RATE_LIMIT_PER_MINUTE: '0',

@@ -37,6 +37,13 @@ export interface Database {
    */
   transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T>;
   /**
+   * Runs one read on the driver itself, outside any transaction. For reads whose rows cost more
+   * in Prisma's raw-result handling than on the wire: the releases table's (docs/design.md § The
+   * releases table at 10 M). Rows come as the driver parses them: cast what a caller reads to
+   * int, float8, text or timestamptz (bigint and numeric arrive as strings on pg).
+   */
+  query<Row>(sql: string, params?: unknown[]): Promise<Row[]>;
+  /**
    * Calls `listener` once per SQL statement sent through Prisma or `transaction`: the N+1 guard
    * and the ingest statement count use it.
    */
@@ -220,6 +227,10 @@ async function openPostgres(
       }
     },
     withSession: (fn) => lend((client) => fn(pgSession(client))),
+    async query<Row>(sql: string, params?: unknown[]) {
+      report(sql);
+      return (await pool.query(sql, params)).rows as Row[];
+    },
     async close() {
       await notifications.close();
       await prisma.$disconnect();
@@ -253,6 +264,10 @@ async function openPglite(dataDir: string, start: SnapshotKind): Promise<Databas
     transaction: (fn) => pglite.transaction((tx) => fn(reporting(pgliteSession(tx), report))),
     // PGlite is one in-process connection: lending it is just using it.
     withSession: (fn) => fn(pgliteSession(pglite)),
+    async query<Row>(sql: string, params?: unknown[]) {
+      report(sql);
+      return (await pglite.query<Row>(sql, params)).rows;
+    },
     async close() {
       await notifications.close();
       await prisma.$disconnect();

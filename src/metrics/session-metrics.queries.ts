@@ -156,7 +156,8 @@ export async function selectSessionMetrics(db: Database, q: MetricsQuery): Promi
       : 'CROSS JOIN u';
   const off = q.withoutUsers ? ' AND false' : '';
   const keys = counters.keys.join(', ');
-  const rows = await db.prisma.$queryRawUnsafe<RawMetricsRow[]>(
+  // On the driver: Prisma's raw-result handling cost more CPU than the rows' own parsing.
+  const rows = await db.query<RawMetricsRow>(
     `/* selectSessionMetrics */
      WITH c AS (
        SELECT ${prefix(counters.select)}
@@ -181,7 +182,7 @@ export async function selectSessionMetrics(db: Database, q: MetricsQuery): Promi
        FROM parts ${keys ? `GROUP BY ${keys}` : ''}
      )
      SELECT * FROM c ${join}`,
-    ...counters.params,
+    counters.params,
   );
   const overRange = q.usersOverRange && q.intervalSeconds ? new Map<string, RangeTotals>() : null;
   const out = rows.map((r): MetricsRow => {

@@ -84,6 +84,7 @@ export class UserFacts {
 
   /** Adds every stored set of facts in `bytes` (one, or several concatenated by SQL). */
   addEncoded(bytes: Uint8Array): void {
+    this.reserveFor(bytes);
     let at = 0;
     while (at < bytes.length) {
       if (bytes[at] !== VERSION) throw new RangeError(`user facts: unknown version ${bytes[at]}`);
@@ -94,6 +95,29 @@ export class UserFacts {
         if (present & (1 << i)) at = this.sets[outcome].readFrom(bytes, at);
       });
     }
+  }
+
+  /**
+   * Makes room in each outcome's set for the exact users `bytes` holds, before reading them.
+   * Headers only; bad bytes stop it quietly (the read that follows reports them).
+   */
+  private reserveFor(bytes: Uint8Array): void {
+    const exact = OUTCOMES.map(() => 0);
+    let at = 0;
+    scan: while (at + 1 < bytes.length && bytes[at] === VERSION) {
+      const present = bytes[at + 1] as number;
+      at += 2;
+      for (let i = 0; i < OUTCOMES.length; i++) {
+        if (!(present & (1 << i))) continue;
+        if (at + 5 > bytes.length) break scan;
+        const { count, end } = UserSet.exactCountAt(bytes, at);
+        exact[i] = (exact[i] as number) + count;
+        at = end;
+      }
+    }
+    OUTCOMES.forEach((outcome, i) => {
+      if ((exact[i] as number) > 0) this.sets[outcome].reserve(exact[i] as number);
+    });
   }
 
   addAll(other: UserFacts): void {

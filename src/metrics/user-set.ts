@@ -199,6 +199,26 @@ export class UserSet {
     });
   }
 
+  /**
+   * Room for `n` more users at once, before a union reads them: each exact set read grows the
+   * table only to fit itself, and at 10 M sessions a release's day of hour sets regrew it six
+   * times (the resizes were half of the releases table's merge time).
+   */
+  reserve(n: number): void {
+    this.makeRoom(n);
+  }
+
+  /**
+   * The users a stored form at `offset` holds exactly (0 for a sketch), and the offset after it;
+   * reads only its header.
+   */
+  static exactCountAt(bytes: Uint8Array, offset: number): { count: number; end: number } {
+    const kind = bytes[offset];
+    const n = readU32(bytes, offset + 1);
+    if (kind === 0) return { count: n, end: offset + 5 + n * HASH_BYTES };
+    return { count: 0, end: offset + 5 + n };
+  }
+
   /** Room for `n` more exact hashes at once, unless they would make this a sketch anyway. */
   private makeRoom(n: number): void {
     if (this.exact && this.exact.size + n <= EXACT_USERS_LIMIT) this.exact.reserve(n);

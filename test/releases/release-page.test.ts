@@ -1,5 +1,12 @@
 import { resolveArrayConnection } from '@pothos/plugin-relay';
 import { describe, expect } from 'vitest';
+import { HOUR } from '../../src/metrics/metric-store.ts';
+import {
+  selectReleasePageByProjectId,
+  selectReleaseRankings,
+  selectReleasesByProjectId,
+} from '../../src/modules/releases/release.queries.ts';
+import { orderReleasePage, sortReleases } from '../../src/modules/releases/release-list.ts';
 import { sendSessions } from '../support/envelopes.ts';
 import { test } from '../support/fixtures.ts';
 import { expectData } from '../support/gql.ts';
@@ -177,5 +184,89 @@ describe('release list paged in the database', () => {
     expect(
       (await releases(server, project, { sort: 'SESSIONS', first: 3, after: farAfter })).edges,
     ).toEqual([]);
+  });
+
+  test('ranks by the exact sessions of the range whatever hour it ends at', async ({
+    server,
+    project,
+  }) => {
+    // Four releases over the last 50 hours, each hour a different count per release, so the
+    // order moves with the range: the ranking's day rows minus hours outside the range
+    // (counterSpans) must give each range's own hour sums, early and late in a UTC day.
+    const now = Date.now();
+    const all = Array.from({ length: 50 }, (_, h) =>
+      [0, 1, 2, 3].flatMap((i) =>
+        sessions(`app@1.${i}.0`, (h * (i + 1)) % 5, new Date(now - h * HOUR * 1000 - 60_000)),
+      ),
+    ).flat();
+    for (let i = 0; i < all.length; i += 100) {
+      await sendSessions(server, project, all.slice(i, i + 100));
+    }
+    const releases = await selectReleasesByProjectId(server.db, project.id, null);
+    for (let back = 0; back < 26; back += 1) {
+      const end = new Date(now - back * (HOUR + 7 * 60) * 1000);
+      const range = { start: new Date(end.getTime() - 24 * HOUR * 1000), end, period: null };
+      const page = await selectReleasePageByProjectId(server.db, project.id, {
+        search: null,
+        sort: 'SESSIONS',
+        environments: null,
+        range,
+        now: end,
+        offset: 0,
+        limit: 10,
+      });
+      // The whole list ranked by the range's own hour rows (selectSessionMetrics).
+      const rankings = await selectReleaseRankings(server.db, project.id, {
+        environments: null,
+        range,
+        withUsers: false,
+      });
+      const whole = sortReleases([...releases], rankings, { sort: 'SESSIONS' });
+      const ordered = orderReleasePage(page.rows, page.total).releases;
+      expect(
+        ordered.map((r) => r.version),
+        end.toISOString(),
+      ).toEqual(whole.map((r) => r.version));
+      const sums = new Map(rankings.map((m) => [m.releaseId, m.sessions.sessions || null]));
+      for (const row of page.rows) {
+        const greater = releases.filter((r) => {
+          const mine = sums.get(row.id) ?? null;
+          const theirs = sums.get(r.id) ?? null;
+          return theirs !== null && (mine === null || theirs > mine);
+        }).length;
+        expect(row.groupStart, `${row.version} ${end.toISOString()}`).toBe(greater);
+      }
+    }
+  });
+
+  test('a range within one bucket ranks every release last, by version; start after end is refused', async ({
+    server,
+    project,
+  }) => {
+    await seed(server, project);
+    // Ten seconds inside one minute: no bucket starts in it, so the ranking sums no span at all.
+    const minute = Math.floor(Date.now() / 60_000) * 60_000;
+    const inside = `query ($org: String!, $slug: String!, $start: DateTime!, $end: DateTime!) {
+      project(organizationSlug: $org, slug: $slug) {
+        releases(sort: SESSIONS, first: 3, start: $start, end: $end) {
+          totalCount edges { node { version } } } } }`;
+    const vars = (start: number, end: number) => ({
+      org: project.organizationSlug,
+      slug: project.slug,
+      start: new Date(start).toISOString(),
+      end: new Date(end).toISOString(),
+    });
+    const page = await expectData<{ project: { releases: Connection } }>(
+      server,
+      inside,
+      vars(minute + 10_000, minute + 20_000),
+    );
+    expect(page.project.releases.totalCount).toBe(9);
+    expect(versions(page.project.releases)).toEqual(['app@3.0.0', 'app@2.0.0', 'app@1.10.0']);
+    const refused = await server.gql(inside, vars(minute + 20_000, minute + 10_000));
+    expect(refused.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'start',
+    });
   });
 });

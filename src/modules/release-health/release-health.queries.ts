@@ -14,7 +14,7 @@ export function selectAdoptionStages(
   db: Database,
   keys: ReadonlyArray<{ projectId: number; releaseId: number; environment: string }>,
 ): Promise<AdoptionStageRow[]> {
-  return db.prisma.$queryRawUnsafe(
+  return db.query(
     `/* selectAdoptionStages */
      SELECT re.project_id AS "projectId", re.release_id AS "releaseId", e.name AS environment,
             re.adopted_at AS "adoptedAt", re.unadopted_at AS "unadoptedAt"
@@ -22,9 +22,7 @@ export function selectAdoptionStages(
      JOIN environment e ON e.project_id = k.project_id AND e.name = k.environment
      JOIN release_environment re ON re.project_id = k.project_id AND re.release_id = k.release_id
        AND re.environment_id = e.id`,
-    keys.map((k) => k.projectId),
-    keys.map((k) => k.releaseId),
-    keys.map((k) => k.environment),
+    [keys.map((k) => k.projectId), keys.map((k) => k.releaseId), keys.map((k) => k.environment)],
   );
 }
 

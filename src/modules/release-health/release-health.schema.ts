@@ -17,7 +17,7 @@ import {
   StatsDisplayEnum,
 } from './health.schema.ts';
 import { loadHealthSeries } from './health-series.ts';
-import type { HealthFilter } from './release-health.loaders.ts';
+import type { HealthCounts, HealthFilter } from './release-health.loaders.ts';
 
 // Release.health, Release.adoptionStage and Project.health: Sentry's release-health numbers.
 // Query fields return their type; a bad argument is a BAD_USER_INPUT error (src/graphql/errors.ts).
@@ -40,21 +40,38 @@ function filterFrom(
   return { projectId, environments: args.environments ?? null, range: resolveRange(args, ctx.now) };
 }
 
+interface Adoption {
+  release: HealthCounts;
+  project: HealthCounts;
+}
+
+/** A release's and its project's counts over adoption's window, or null outside a project. */
+async function loadAdoption(h: ReleaseHealthShape, ctx: Context): Promise<Adoption | null> {
+  if (h.filter.projectId === null) return null;
+  // The same project and environments over adoption's window (spec §4.2).
+  const day = { ...h.filter, range: last24Hours(ctx.now) };
+  const [release, project] = await Promise.all([
+    // The same loader as health(period: "24h"): the page's releases share one batch.
+    ctx.loaders.releaseHealthByReleaseId(day).load(h.releaseId),
+    ctx.loaders.projectDayCountsByProjectId(day).load(h.filter.projectId),
+  ]);
+  return { release, project };
+}
+
 export const ReleaseHealthRef = builder.objectRef<ReleaseHealthShape>('ReleaseHealth').implement({
   description:
     'A release’s health over a range; adoption compares it with its project over the last 24 h.',
   interfaces: [HealthInterface],
   fields: (t) => {
-    const adoption = async (h: ReleaseHealthShape, ctx: Context) => {
-      if (h.filter.projectId === null) return null;
-      // The same project and environments over adoption's window (spec §4.2).
-      const day = { ...h.filter, range: last24Hours(ctx.now) };
-      const [release, project] = await Promise.all([
-        // The same loader as health(period: "24h"): the page's releases share one batch.
-        ctx.loaders.releaseHealthByReleaseId(day).load(h.releaseId),
-        ctx.loaders.projectDayCountsByProjectId(day).load(h.filter.projectId),
-      ]);
-      return { release, project };
+    // Each adoption field of a release asks the same two numbers: found once per health object.
+    const adoptions = new WeakMap<ReleaseHealthShape, Promise<Adoption | null>>();
+    const adoption = (h: ReleaseHealthShape, ctx: Context) => {
+      let found = adoptions.get(h);
+      if (!found) {
+        found = loadAdoption(h, ctx);
+        adoptions.set(h, found);
+      }
+      return found;
     };
     return {
       hasHealthData: t.boolean({

@@ -61,6 +61,7 @@ async function loadReleasePage(
     sort,
     environments: o.environments,
     range: rankingRange(o),
+    now: o.now,
     offset: o.offset,
     limit: o.limit,
   });
