@@ -32,10 +32,10 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Copies the committed migrations into `dir`: those before the packing one, or all. */
-async function stage(all: boolean) {
+/** Copies the committed migrations into `dir`: those before the packing one, or through it. */
+async function stage(throughPacking: boolean) {
   for (const name of await readdir(MIGRATIONS_DIR)) {
-    if (all || name < PACKING)
+    if (throughPacking ? name <= PACKING : name < PACKING)
       await cp(join(MIGRATIONS_DIR, name), join(dir, name), { recursive: true });
   }
 }
