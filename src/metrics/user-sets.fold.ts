@@ -51,8 +51,7 @@ export async function foldUserDeltas(session: SqlSession, batch = BATCH): Promis
        UNION
        SELECT DISTINCT project_id, 0, granularity, bucket, environment_id FROM d
      )
-     -- Bytes as base64 text, decoded natively: a bytea comes as hex, which pg parses in
-     -- JavaScript, and that was most of a fold's CPU.
+     -- Bytes as base64 text, as reads take them: a third fewer than a bytea's hex.
      SELECT 'delta' AS kind, id::text, project_id, release_id, granularity, bucket, environment_id,
             encode(entries, 'base64') AS bytes, NULL AS version
      FROM d
