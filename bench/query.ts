@@ -8,6 +8,7 @@ import { migrate } from '../src/db/migrate.ts';
 import { createLogger } from '../src/log.ts';
 import { DAY } from '../src/metrics/metric-store.ts';
 import { loadDashboards } from '../src/modules/sessions/dashboards.ts';
+import { UNCACHED_ENV } from './checkout.ts';
 import { printResponseCache } from './response-cache.ts';
 import { seedSessions } from './seed.ts';
 import { ADMIN_TOKEN, databaseExists, databaseUrlFor, freshPostgres } from './server.ts';
@@ -156,13 +157,8 @@ export async function runQueryBench(o: QueryBenchOptions): Promise<QueryFigures>
     `query benchmark on PostgreSQL: ${sizes?.releases} releases, ${sessions.toLocaleString('en-US')} sessions of ${o.users.toLocaleString('en-US')} users over 30 days (${reuse ? 'reused' : `seeded in ${((performance.now() - seedStart) / 1000).toFixed(0)} s`}; ${name}, client ${o.client ?? 'http'})\n`,
   );
   await printStorage(db, sessions);
-  const config = loadConfig({
-    VIGIL_ADMIN_TOKEN: ADMIN_TOKEN,
-    VIGIL_GRAPHQL_RATE_LIMIT_PER_MINUTE: '0',
-    // Every request computes: these are the uncached figures (cached ones: response-cache.ts).
-    VIGIL_RESPONSE_CACHE_ENTRIES: '0',
-    LOG_LEVEL: 'warn',
-  });
+  // Every request computes: these are the uncached figures (cached ones: response-cache.ts).
+  const config = loadConfig(UNCACHED_ENV);
   const app = createApp({ config, db, log: createLogger('warn') });
   const server = createServer(app.handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

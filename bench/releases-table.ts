@@ -1,11 +1,8 @@
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { Session } from 'node:inspector/promises';
-import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import type { Database } from '../src/db/client.ts';
+import { flag as flagOf, serveCheckout } from './checkout.ts';
 import { askGraphql, type BenchClient, RELEASES_TABLE } from './query.ts';
-import { ADMIN_TOKEN, databaseUrlFor } from './server.ts';
 import { ms, quantile } from './stats.ts';
 
 // The releases table alone (bench/query.ts's RELEASES_TABLE), on a database the query bench
@@ -23,71 +20,20 @@ import { ms, quantile } from './stats.ts';
 //                              start-up, no module loading, no warm-up
 
 const args = process.argv.slice(2);
-const flag = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? (args[i + 1] ?? fallback) : fallback;
-};
+const flag = (name: string, fallback: string) => flagOf(args, name, fallback);
 const databases = flag('databases', 'vigil_bench_query_1000000_1000000').split(',');
 const rounds = Number(flag('rounds', '40'));
 const client: BenchClient = flag('client', 'http') === 'fetch' ? 'fetch' : 'http';
 const here = resolve(import.meta.dirname, '..');
 const trees = [here, ...(args.includes('--compare') ? flag('compare', '').split(',') : [])];
 
-interface Statement {
-  sql: string;
-  params: unknown[];
-}
-
-/** One checkout's Vigil on `database`, with its raw statements recorded and timed. */
+/** One checkout's Vigil on `database`, asking the releases table as the query bench does. */
 async function serve(tree: string, database: string) {
-  const { createApp } = await import(`${tree}/src/app.ts`);
-  const { loadConfig } = await import(`${tree}/src/config.ts`);
-  const { openDatabase } = await import(`${tree}/src/db/client.ts`);
-  const { createLogger } = await import(`${tree}/src/log.ts`);
-  const db: Database = await openDatabase({ databaseUrl: databaseUrlFor(database), dataDir: '' });
-  const statements: Statement[] = [];
-  let count = 0;
-  db.onStatement(() => {
-    count += 1;
-  });
-  const raw = db.prisma.$queryRawUnsafe.bind(db.prisma);
-  // Each raw statement's wait (sent to rows in hand) by its tag, and the statement for EXPLAIN:
-  // through Prisma or on the driver (`db.query`, where a checkout has it).
-  const waits = new Map<string, number[]>();
-  const timed = async <T>(sql: string, params: unknown[], run: () => Promise<T>) => {
-    statements.push({ sql, params });
-    const t = performance.now();
-    const rows = await run();
-    const tag = /\/\* (\w+) \*\//.exec(sql)?.[1] ?? 'other';
-    if (!waits.has(tag)) waits.set(tag, []);
-    waits.get(tag)?.push(performance.now() - t);
-    return rows;
-  };
-  db.prisma.$queryRawUnsafe = ((sql: string, ...params: unknown[]) =>
-    timed(sql, params, () => raw(sql, ...params))) as typeof raw;
-  const query = db.query?.bind(db);
-  if (query) {
-    db.query = ((sql: string, params: unknown[] = []) =>
-      timed(sql, params, () => query(sql, params))) as typeof query;
-  }
-  const config = loadConfig({
-    VIGIL_ADMIN_TOKEN: ADMIN_TOKEN,
-    VIGIL_GRAPHQL_RATE_LIMIT_PER_MINUTE: '0',
-    VIGIL_RESPONSE_CACHE_ENTRIES: '0',
-    LOG_LEVEL: 'warn',
-  });
-  const app = createApp({ config, db, log: createLogger('warn') });
-  const server = createServer(app.handler);
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
+  const vigil = await serveCheckout(tree, database);
   // As the query bench measures (its `--client`).
   const ask = (client: BenchClient) =>
-    askGraphql(port, JSON.stringify({ query: RELEASES_TABLE }), client);
-  const stop = async () => {
-    server.close();
-    await db.close();
-  };
-  return { tree, statements, waits, raw, ask, stop, statementCount: () => count };
+    askGraphql(vigil.port, JSON.stringify({ query: RELEASES_TABLE }), client);
+  return { ...vigil, ask };
 }
 
 /**

@@ -4,6 +4,7 @@ import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import type { Database } from '../src/db/client.ts';
 import { createLogger } from '../src/log.ts';
+import { UNCACHED_ENV } from './checkout.ts';
 import { ADMIN_TOKEN } from './server.ts';
 import { ms, quantile } from './stats.ts';
 
@@ -18,12 +19,7 @@ export interface CachedDocument {
 }
 
 async function serve(db: Database, entries: string) {
-  const config = loadConfig({
-    VIGIL_ADMIN_TOKEN: ADMIN_TOKEN,
-    VIGIL_GRAPHQL_RATE_LIMIT_PER_MINUTE: '0',
-    VIGIL_RESPONSE_CACHE_ENTRIES: entries,
-    LOG_LEVEL: 'warn',
-  });
+  const config = loadConfig({ ...UNCACHED_ENV, VIGIL_RESPONSE_CACHE_ENTRIES: entries });
   const app = createApp({ config, db, log: createLogger('warn') });
   const server = createServer(app.handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,3 +1,4 @@
+import { flag as flagOf } from './checkout.ts';
 import { loadIngest, printCeiling, printIngest, rawRatePglite, rawRatePostgres } from './ingest.ts';
 import { freshPostgres, startNullServer, startVigil } from './server.ts';
 
@@ -6,10 +7,7 @@ import { freshPostgres, startNullServer, startVigil } from './server.ts';
 // Prints figures; asserts nothing (speed targets live here, never in tests).
 
 const args = process.argv.slice(2);
-const flag = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? (args[i + 1] ?? fallback) : fallback;
-};
+const flag = (name: string, fallback: string) => flagOf(args, name, fallback);
 const only = flag('only', 'all');
 const seconds = Number(flag('seconds', '15'));
 // Requests in flight: SDKs of many apps post at once, and group commit needs them to batch.

@@ -1,8 +1,6 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import type { Database } from '../src/db/client.ts';
-import { ADMIN_TOKEN, databaseUrlFor } from './server.ts';
+import { flag as flagOf, serveCheckout } from './checkout.ts';
+import { ADMIN_TOKEN } from './server.ts';
 import { ms, quantile } from './stats.ts';
 
 // The two user dashboards (User Counts, User Health) alone, on databases the query bench seeded
@@ -16,10 +14,7 @@ import { ms, quantile } from './stats.ts';
 //     [--explain]              EXPLAIN (ANALYZE, BUFFERS) of each statement once (this checkout)
 
 const args = process.argv.slice(2);
-const flag = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? (args[i + 1] ?? fallback) : fallback;
-};
+const flag = (name: string, fallback: string) => flagOf(args, name, fallback);
 const databases = flag(
   'databases',
   'vigil_bench_query_1000000_1000000,vigil_bench_query_10000000_1000000',
@@ -28,72 +23,28 @@ const rounds = Number(flag('rounds', '40'));
 const here = resolve(import.meta.dirname, '..');
 const trees = [here, ...(args.includes('--compare') ? flag('compare', '').split(',') : [])];
 
-interface Statement {
-  sql: string;
-  params: unknown[];
-}
-
-/** One checkout's Vigil on `database`, with its raw statements recorded and timed. */
+/** One checkout's Vigil on `database`, asking its own user dashboards. */
 async function serve(tree: string, database: string) {
-  const { createApp } = await import(`${tree}/src/app.ts`);
-  const { loadConfig } = await import(`${tree}/src/config.ts`);
-  const { openDatabase } = await import(`${tree}/src/db/client.ts`);
-  const { createLogger } = await import(`${tree}/src/log.ts`);
+  // A series' statements are told apart from the totals' by their tag.
+  const vigil = await serveCheckout(
+    tree,
+    database,
+    (sql) =>
+      `${/\/\* (\w+) \*\//.exec(sql)?.[1] ?? 'other'}${sql.includes('AS interval') ? ' (series)' : ''}`,
+  );
   const { loadDashboards } = await import(`${tree}/src/modules/sessions/dashboards.ts`);
-  const db: Database = await openDatabase({ databaseUrl: databaseUrlFor(database), dataDir: '' });
-  const statements: Statement[] = [];
-  const raw = db.prisma.$queryRawUnsafe.bind(db.prisma);
-  // Each raw statement's time as Vigil waits for it (send to rows in hand), by its tag and
-  // whether it is a series; and the statement with its parameters, for EXPLAIN.
-  const waits = new Map<string, number[]>();
-  db.prisma.$queryRawUnsafe = (async (sql: string, ...params: unknown[]) => {
-    statements.push({ sql, params });
-    const t = performance.now();
-    const rows = await raw(sql, ...params);
-    const tag = `${/\/\* (\w+) \*\//.exec(sql)?.[1] ?? 'other'}${sql.includes('AS interval') ? ' (series)' : ''}`;
-    if (!waits.has(tag)) waits.set(tag, []);
-    waits.get(tag)?.push(performance.now() - t);
-    return rows;
-  }) as typeof raw;
-  // Reads on the driver (`db.query`, where a checkout has it) are timed and recorded the same way.
-  const query = db.query?.bind(db);
-  if (query) {
-    db.query = (async (sql: string, params: unknown[] = []) => {
-      const t = performance.now();
-      const rows = await query(sql, params);
-      statements.push({ sql, params });
-      const tag = `${/\/\* (\w+) \*\//.exec(sql)?.[1] ?? 'other'}${sql.includes('AS interval') ? ' (series)' : ''}`;
-      if (!waits.has(tag)) waits.set(tag, []);
-      waits.get(tag)?.push(performance.now() - t);
-      return rows;
-    }) as typeof query;
-  }
-  const config = loadConfig({
-    VIGIL_ADMIN_TOKEN: ADMIN_TOKEN,
-    VIGIL_GRAPHQL_RATE_LIMIT_PER_MINUTE: '0',
-    VIGIL_RESPONSE_CACHE_ENTRIES: '0',
-    LOG_LEVEL: 'warn',
-  });
-  const app = createApp({ config, db, log: createLogger('warn') });
-  const server = createServer(app.handler);
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
   const documents = (loadDashboards() as Array<{ name: string; text: string }>).filter((d) =>
     d.name.startsWith('user-'),
   );
   const ask = async (text: string) => {
-    const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+    const response = await fetch(`http://127.0.0.1:${vigil.port}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
       body: JSON.stringify({ query: text, variables: { org: 'default', period: '24h' } }),
     });
     return response.text();
   };
-  const stop = async () => {
-    server.close();
-    await db.close();
-  };
-  return { tree, documents, statements, waits, raw, ask, stop };
+  return { ...vigil, documents, ask };
 }
 
 for (const database of databases) {
