@@ -9,7 +9,6 @@ import type { DurationCount } from '../health/duration.ts';
 import { DurationCounts, packPairSql } from './duration-counts.ts';
 import type { Granularity } from './metric-store.ts';
 import { UserFacts } from './user-facts.ts';
-import { toBytes } from './user-sets.fold.ts';
 
 // The read side of the metric store: every health number and series is one of these two
 // statements. Counters add up across buckets; users are the union of the per-bucket user sets
@@ -297,4 +296,11 @@ export async function selectSessionDurations(
     });
   }
   return groups;
+}
+
+/** pg gives Buffers, PGlite Uint8Arrays, Prisma Uint8Arrays: all are Uint8Arrays. */
+function toBytes(value: unknown): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  if (value === null || value === undefined) return new Uint8Array(0);
+  throw new TypeError(`expected bytes, got ${typeof value}`);
 }

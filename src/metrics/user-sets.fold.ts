@@ -138,13 +138,6 @@ function byKey(a: KeyColumns, b: KeyColumns): number {
   );
 }
 
-/** pg gives Buffers, PGlite Uint8Arrays, Prisma Uint8Arrays: all are Uint8Arrays. */
-export function toBytes(value: unknown): Uint8Array {
-  if (value instanceof Uint8Array) return value;
-  if (value === null || value === undefined) return new Uint8Array(0);
-  throw new TypeError(`expected bytes, got ${typeof value}`);
-}
-
 /** Folds every delta there is now (a test or the bench calls it; ingest folds on its own). */
 export async function foldAllUserDeltas(db: Database, batch = BATCH): Promise<void> {
   await db.withSession(async (session) => {
