@@ -209,8 +209,8 @@ async function lockSessionStates(
      -- A created row's state is the caller's own: only its key comes back, and the keys of a
      -- project come back in one row (parsing a row per session was a third of this statement's
      -- cost in Vigil).
-     SELECT project_id, string_agg(sid::text, ',') AS sid, true AS inserted, NULL::int AS release_id,
-            NULL::int AS environment_id, NULL::timestamptz AS started, NULL::text AS user_hash,
+     SELECT project_id, string_agg(sid::text, ',') AS created, NULL::text AS sid,
+            NULL::int AS release_id, NULL::int AS environment_id, NULL::timestamptz AS started, NULL::text AS user_hash,
             NULL::bool AS init_seen, NULL::bool AS errored, NULL::bool AS crashed,
             NULL::bool AS abnormal, NULL::bool AS unhandled, NULL::bool AS anr,
             NULL::bool AS anr_foreground, NULL::text AS last_seq,
@@ -218,7 +218,7 @@ async function lockSessionStates(
             NULL::float8 AS duration
      FROM inserted GROUP BY project_id
      UNION ALL
-     SELECT project_id, sid::text, false, release_id, environment_id, started, user_hash::text,
+     SELECT project_id, NULL, sid::text, release_id, environment_id, started, user_hash::text,
             init_seen, errored, crashed, abnormal, unhandled, anr, anr_foreground, last_seq::text,
             last_timestamp, last_status, duration
      FROM existing`,
@@ -228,8 +228,8 @@ async function lockSessionStates(
   const created: string[] = [];
   const existing: StateRow[] = [];
   for (const row of result) {
-    if (!row.inserted) existing.push(row);
-    else for (const sid of row.sid.split(',')) created.push(stateKey(row.project_id, sid));
+    if (row.created === null) existing.push(row);
+    else for (const sid of row.created.split(',')) created.push(stateKey(row.project_id, sid));
   }
   return { created, existing };
 }
@@ -449,10 +449,10 @@ interface StateRow {
   last_status: SessionStatus | null;
   duration: number | null;
   /**
-   * Rows this statement created, whole, from the caller's merged state: one row per project,
-   * `sid` their keys joined by commas, the other columns null.
+   * The sessions this statement created, whole, from the caller's merged state: one row per
+   * project, their ids joined by commas, every other column but `project_id` null.
    */
-  inserted: boolean;
+  created: string | null;
   release_id: number;
   environment_id: number;
   started: Date;
