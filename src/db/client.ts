@@ -25,6 +25,16 @@ export interface SqlSession {
   query<Row>(sql: string, params?: unknown[], prepare?: string): Promise<Row[]>;
 }
 
+/** A connection inside `Database.transaction`. */
+export interface TransactionSession extends SqlSession {
+  /**
+   * Runs the transaction's last statement and commits: on PostgreSQL the COMMIT leaves right
+   * behind the statement instead of a round trip later, so the row locks the statement takes are
+   * not held while Vigil's event loop gets to sending it. Nothing may run after it.
+   */
+  queryAndCommit<Row>(sql: string, params?: unknown[], prepare?: string): Promise<Row[]>;
+}
+
 export interface Database {
   readonly kind: 'pglite' | 'postgres';
   readonly prisma: PrismaClient;
@@ -35,7 +45,7 @@ export interface Database {
    * hot path uses it: Prisma's raw queries spent more CPU turning large array parameters into
    * values than the database spent on the statements (`npm run bench -- --only ingest`).
    */
-  transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: TransactionSession) => Promise<T>): Promise<T>;
   /**
    * Runs one read on the driver itself, outside any transaction. For reads whose rows cost more
    * in Prisma's raw-result handling than on the wire: the releases table's (docs/design.md § The
@@ -122,6 +132,35 @@ function pgliteSession(conn: PGlite | Transaction): SqlSession {
   };
 }
 
+/**
+ * A transaction's session whose `queryAndCommit` calls `commit` right behind its statement, so
+ * both leave together; statements after it are refused. `committing()` is that commit, if sent.
+ */
+function lastStatementCommits(session: SqlSession, commit: () => Promise<unknown>) {
+  let committing: Promise<unknown> | undefined;
+  const open = () => {
+    if (committing) throw new Error('the transaction has already committed');
+  };
+  const tx: TransactionSession = {
+    async exec(sql) {
+      open();
+      return session.exec(sql);
+    },
+    async query(sql, params, prepare) {
+      open();
+      return session.query(sql, params, prepare);
+    },
+    async queryAndCommit<Row>(sql: string, params?: unknown[], prepare?: string) {
+      open();
+      const rows = session.query<Row>(sql, params, prepare);
+      // After a failed statement, PostgreSQL answers COMMIT by rolling back.
+      committing = commit();
+      return (await Promise.all([rows, committing]))[0];
+    },
+  };
+  return { tx, committing: () => committing };
+}
+
 /** The same session, telling `report` of each statement before it is sent. */
 function reporting(session: SqlSession, report: (sql: string) => void): SqlSession {
   return {
@@ -160,6 +199,10 @@ async function openPostgres(
     // acknowledge commits that a crash can lose. (An `options` parameter in DATABASE_URL replaces
     // this one: then the URL's owner decides.)
     options: '-c synchronous_commit=on',
+    // Queries sent while earlier ones are out leave at once (pg's pipelining): a transaction's
+    // BEGIN travels with its first statement, and COMMIT with its last (`queryAndCommit`).
+    // Code that awaits each query, Prisma's included, sees no difference.
+    pipeline: true,
   });
   // Errors of idle clients arrive here (pg drops those clients); checked-out ones in `lend`.
   pool.on('error', onError);
@@ -197,12 +240,19 @@ async function openPostgres(
     }
   }
 
-  function transactionOnce<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T> {
+  function transactionOnce<T>(fn: (tx: TransactionSession) => Promise<T>): Promise<T> {
     return lend(async (client, drop) => {
-      await client.query('BEGIN');
+      // Not awaited: the first statement leaves right behind it. BEGIN fails only with the
+      // connection, and then so does every statement after it.
+      const begin = client.query('BEGIN');
+      begin.catch(() => {});
+      const { tx, committing } = lastStatementCommits(reporting(pgSession(client), report), () =>
+        client.query('COMMIT'),
+      );
       try {
-        const result = await fn(reporting(pgSession(client), report));
-        await client.query('COMMIT');
+        const result = await fn(tx);
+        await begin;
+        await (committing() ?? client.query('COMMIT'));
         return result;
       } catch (error) {
         // A connection that could not even roll back is dropped.
@@ -261,7 +311,11 @@ async function openPglite(dataDir: string, start: SnapshotKind): Promise<Databas
     prisma,
     onStatement,
     notifications,
-    transaction: (fn) => pglite.transaction((tx) => fn(reporting(pgliteSession(tx), report))),
+    // PGlite commits when `fn` resolves: its COMMIT has no round trip to save.
+    transaction: (fn) =>
+      pglite.transaction((t) =>
+        fn(lastStatementCommits(reporting(pgliteSession(t), report), async () => {}).tx),
+      ),
     // PGlite is one in-process connection: lending it is just using it.
     withSession: (fn) => fn(pgliteSession(pglite)),
     async query<Row>(sql: string, params?: unknown[]) {

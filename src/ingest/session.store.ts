@@ -1,4 +1,4 @@
-import type { Database, SqlSession } from '../db/client.ts';
+import type { Database, SqlSession, TransactionSession } from '../db/client.ts';
 import { foldMetricDeltasSoon } from '../metrics/metric-deltas.fold.ts';
 import { GRANULARITIES } from '../metrics/metric-store.ts';
 import type { createDimensionCache, ResolvedDimensions } from './dimensions.ts';
@@ -50,8 +50,13 @@ export async function storeEnvelopes(
     const resolved = named.length > 0 ? await dimensions.resolve(tx, named) : null;
     const changes = new MetricChanges();
     const outcomes = itemOutcomes(work);
-    const states = resolved ? await mergeSessions(tx, work, resolved.resolved, changes) : [];
-    if (resolved) await addAggregates(tx, work, resolved.resolved, changes, outcomes);
+    // The two are independent (changes are sums): their statements leave together, pipelined.
+    const [states] = resolved
+      ? await Promise.all([
+          mergeSessions(tx, work, resolved.resolved, changes),
+          addAggregates(tx, work, resolved.resolved, changes, outcomes),
+        ])
+      : [[]];
     await writeRows(tx, states, changes, outcomes.rows());
     return resolved;
   });
@@ -294,14 +299,15 @@ async function addAggregates(
  * statement), in primary-key order so lock order never deadlocks.
  */
 async function writeRows(
-  tx: SqlSession,
+  tx: TransactionSession,
   states: StateJson[],
   metricChanges: MetricChanges,
   outcomes: OutcomeColumns[],
 ) {
   const { changes, durations } = metricChanges.rows();
   if (states.length + changes.length + durations.length + outcomes.length === 0) return;
-  await tx.query(
+  // The last statement: its counter rows are every writer's hot rows, locked until COMMIT.
+  await tx.queryAndCommit(
     `/* writeSessionRows */
      WITH states AS (
        UPDATE session_state AS s SET user_hash = v.user_hash, init_seen = v.init_seen,
