@@ -72,34 +72,37 @@ export async function seedSessions(db: Database, projectId: number, o: SeedOptio
       await run(`INSERT INTO session_counter (project_id, release_id, environment_id, granularity, bucket, sessions, errored_all, crashed, abnormal, unhandled)
         SELECT ${projectId}, ${level}, environment_id, ${g}, ${bucket}, count(*), count(*) FILTER (WHERE r < 0.07), count(*) FILTER (WHERE r < 0.02), 0, 0
         FROM bench_sessions GROUP BY 2, 3, 5 ORDER BY 5`);
-      // User sets in their stored form (src/metrics/user-facts.ts), written in SQL where exact;
-      // buckets past the threshold go in as deltas and Vigil's own fold makes their sketches.
-      const sets = `WITH per_user AS (
-          SELECT ${level} AS release_id, environment_id, ${bucket} AS bucket, user_hash,
-                 bool_or(r < 0.07) AS e, bool_or(r < 0.02) AS c
-          FROM bench_sessions GROUP BY 1, 2, 3, 4
-        ), s AS (
-          SELECT release_id, environment_id, bucket, count(*) AS n,
-                 count(*) FILTER (WHERE e) AS ne, count(*) FILTER (WHERE c) AS nc,
-                 string_agg(int8send(user_hash), ''::bytea) AS all_h,
-                 string_agg(int8send(user_hash), ''::bytea) FILTER (WHERE e) AS e_h,
-                 string_agg(int8send(user_hash), ''::bytea) FILTER (WHERE c) AS c_h,
-                 string_agg(int8send(user_hash) || set_byte('\\x00'::bytea, 0, e::int | (c::int << 1)), ''::bytea) AS entries
-          FROM per_user GROUP BY 1, 2, 3
-        )`;
-      await run(`INSERT INTO session_user_set (project_id, release_id, environment_id, granularity, bucket, users, version)
-        ${sets}
-        SELECT ${projectId}, release_id, environment_id, ${g}, bucket,
-               '\\x01'::bytea || set_byte('\\x00'::bytea, 0, 1 | ((ne > 0)::int << 1) | ((nc > 0)::int << 2))
-               || '\\x00'::bytea || int4send(n::int) || all_h
-               || CASE WHEN ne > 0 THEN '\\x00'::bytea || int4send(ne::int) || e_h ELSE ''::bytea END
-               || CASE WHEN nc > 0 THEN '\\x00'::bytea || int4send(nc::int) || c_h ELSE ''::bytea END,
-               1
-        FROM s WHERE n <= ${EXACT_USERS_LIMIT} ORDER BY bucket`);
-      await run(`INSERT INTO session_user_delta (project_id, release_id, environment_id, granularity, bucket, entries)
-        ${sets}
-        SELECT ${projectId}, release_id, environment_id, ${g}, bucket, entries
-        FROM s WHERE n > ${EXACT_USERS_LIMIT}`);
+      // Release 0 also keeps environment 0, every environment's users together (as folds do).
+      for (const environment of level === '0' ? ['environment_id', '0'] : ['environment_id']) {
+        // User sets in their stored form (src/metrics/user-facts.ts), written in SQL where exact;
+        // buckets past the threshold go in as deltas and Vigil's own fold makes their sketches.
+        const sets = `WITH per_user AS (
+            SELECT ${level} AS release_id, ${environment} AS environment_id, ${bucket} AS bucket, user_hash,
+                   bool_or(r < 0.07) AS e, bool_or(r < 0.02) AS c
+            FROM bench_sessions GROUP BY 1, 2, 3, 4
+          ), s AS (
+            SELECT release_id, environment_id, bucket, count(*) AS n,
+                   count(*) FILTER (WHERE e) AS ne, count(*) FILTER (WHERE c) AS nc,
+                   string_agg(int8send(user_hash), ''::bytea) AS all_h,
+                   string_agg(int8send(user_hash), ''::bytea) FILTER (WHERE e) AS e_h,
+                   string_agg(int8send(user_hash), ''::bytea) FILTER (WHERE c) AS c_h,
+                   string_agg(int8send(user_hash) || set_byte('\\x00'::bytea, 0, e::int | (c::int << 1)), ''::bytea) AS entries
+            FROM per_user GROUP BY 1, 2, 3
+          )`;
+        await run(`INSERT INTO session_user_set (project_id, release_id, environment_id, granularity, bucket, users, version)
+          ${sets}
+          SELECT ${projectId}, release_id, environment_id, ${g}, bucket,
+                 '\\x01'::bytea || set_byte('\\x00'::bytea, 0, 1 | ((ne > 0)::int << 1) | ((nc > 0)::int << 2))
+                 || '\\x00'::bytea || int4send(n::int) || all_h
+                 || CASE WHEN ne > 0 THEN '\\x00'::bytea || int4send(ne::int) || e_h ELSE ''::bytea END
+                 || CASE WHEN nc > 0 THEN '\\x00'::bytea || int4send(nc::int) || c_h ELSE ''::bytea END,
+                 1
+          FROM s WHERE n <= ${EXACT_USERS_LIMIT} ORDER BY bucket`);
+        await run(`INSERT INTO session_user_delta (project_id, release_id, environment_id, granularity, bucket, entries)
+          ${sets}
+          SELECT ${projectId}, release_id, environment_id, ${g}, bucket, entries
+          FROM s WHERE n > ${EXACT_USERS_LIMIT}`);
+      }
     }
     // One row per bucket, its value counts packed (src/metrics/duration-counts.ts).
     await run(`INSERT INTO session_duration (project_id, release_id, environment_id, granularity, bucket, value_counts)

@@ -77,6 +77,11 @@ function frame(
   extraKeys: string[] = [],
   /** Counters and user sets keep release 0: the sum or union of every release of the project. */
   releaseLevel?: 'all-releases' | 'per-release',
+  /**
+   * User sets also keep release 0 with environment 0, the union over every environment too: read
+   * it when no environment is filtered or grouped by.
+   */
+  allEnvironmentsRow = false,
 ) {
   if (!q.projectIds && !q.releaseIds) throw new Error('a metrics query needs projects or releases');
   const params: unknown[] = [q.granularity, q.start, q.end];
@@ -95,6 +100,11 @@ function frame(
     params.push(q.environments);
     where.push(`e.name = ANY($${params.length}::text[])`);
   }
+  const joinEnvironment = q.environments || q.groupBy.includes('environment');
+  // Environment 0 is no environment's row: a join on `environment` leaves it out by itself.
+  if (releaseLevel === 'all-releases' && allEnvironmentsRow && !joinEnvironment) {
+    where.push('m.environment_id = 0');
+  }
   const select = q.groupBy.map((k) => `${COLUMN[k]} AS ${ALIAS[k]}`);
   const keys = q.groupBy.map((k) => ALIAS[k]);
   if (q.intervalSeconds) {
@@ -103,14 +113,10 @@ function frame(
     keys.push('interval');
   }
   keys.push(...extraKeys);
-  const joinEnvironment =
-    q.environments || q.groupBy.includes('environment')
-      ? 'JOIN environment e ON e.id = m.environment_id'
-      : '';
   return {
     params,
     select: select.join(', '),
-    from: `${table} m ${joinEnvironment} WHERE ${where.join(' AND ')}`,
+    from: `${table} m ${joinEnvironment ? 'JOIN environment e ON e.id = m.environment_id' : ''} WHERE ${where.join(' AND ')}`,
     // By position: the aliases could clash with the joined environment's own project_id.
     groupBy: keys.length > 0 ? `GROUP BY ${positions(keys.length)}` : '',
     keys,
@@ -146,7 +152,7 @@ export async function selectSessionMetrics(db: Database, q: MetricsQuery): Promi
   const perRelease = q.releaseIds !== undefined || q.groupBy.includes('release');
   const level = perRelease ? 'per-release' : 'all-releases';
   const counters = frame(q, 'session_counter', [], level);
-  const sets = frame(q, 'session_user_set', [], level);
+  const sets = frame(q, 'session_user_set', [], level, true);
   const deltas = frame(q, 'session_user_delta');
   const join = q.withoutUsers
     ? ''

@@ -82,9 +82,15 @@ export class UserFacts {
     }
   }
 
-  /** Adds every stored set of facts in `bytes` (one, or several concatenated by SQL). */
+  /**
+   * Adds every stored set of facts in `bytes` (one, or several concatenated by SQL). Sketches are
+   * read first: an outcome that takes one is a sketch anyway, and its exact users then go straight
+   * to registers instead of through the hash table (at 10 M sessions, an hour's exact staging
+   * users read before production's sketch made the union four times dearer). Exact sets get room
+   * for all their users at once.
+   */
   addEncoded(bytes: Uint8Array): void {
-    this.reserveFor(bytes);
+    const forms: Array<{ outcome: UserOutcome; at: number; exact: number; sketch: boolean }> = [];
     let at = 0;
     while (at < bytes.length) {
       if (bytes[at] !== VERSION) throw new RangeError(`user facts: unknown version ${bytes[at]}`);
@@ -92,32 +98,19 @@ export class UserFacts {
       const present = bytes[at + 1] as number;
       at += 2;
       OUTCOMES.forEach((outcome, i) => {
-        if (present & (1 << i)) at = this.sets[outcome].readFrom(bytes, at);
+        if (!(present & (1 << i))) return;
+        const form = UserSet.formAt(bytes, at);
+        forms.push({ outcome, at, exact: form.exact, sketch: form.sketch });
+        at = form.end;
       });
     }
-  }
-
-  /**
-   * Makes room in each outcome's set for the exact users `bytes` holds, before reading them.
-   * Headers only; bad bytes stop it quietly (the read that follows reports them).
-   */
-  private reserveFor(bytes: Uint8Array): void {
-    const exact = OUTCOMES.map(() => 0);
-    let at = 0;
-    scan: while (at + 1 < bytes.length && bytes[at] === VERSION) {
-      const present = bytes[at + 1] as number;
-      at += 2;
-      for (let i = 0; i < OUTCOMES.length; i++) {
-        if (!(present & (1 << i))) continue;
-        if (at + 5 > bytes.length) break scan;
-        const { count, end } = UserSet.exactCountAt(bytes, at);
-        exact[i] = (exact[i] as number) + count;
-        at = end;
-      }
+    const room = new Map<UserOutcome, number>();
+    for (const form of forms) {
+      if (form.sketch) this.sets[form.outcome].readFrom(bytes, form.at);
+      else room.set(form.outcome, (room.get(form.outcome) ?? 0) + form.exact);
     }
-    OUTCOMES.forEach((outcome, i) => {
-      if ((exact[i] as number) > 0) this.sets[outcome].reserve(exact[i] as number);
-    });
+    for (const [outcome, n] of room) this.sets[outcome].reserve(n);
+    for (const form of forms) if (!form.sketch) this.sets[form.outcome].readFrom(bytes, form.at);
   }
 
   addAll(other: UserFacts): void {

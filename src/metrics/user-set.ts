@@ -209,14 +209,18 @@ export class UserSet {
   }
 
   /**
-   * The users a stored form at `offset` holds exactly (0 for a sketch), and the offset after it;
-   * reads only its header.
+   * What the stored form at `offset` is: a sketch, or how many users it holds exactly; and the
+   * offset after it. Reads only its header.
    */
-  static exactCountAt(bytes: Uint8Array, offset: number): { count: number; end: number } {
-    const kind = bytes[offset];
+  static formAt(
+    bytes: Uint8Array,
+    offset: number,
+  ): { exact: number; sketch: boolean; end: number } {
+    const sketch = bytes[offset] !== 0;
     const n = readU32(bytes, offset + 1);
-    if (kind === 0) return { count: n, end: offset + 5 + n * HASH_BYTES };
-    return { count: 0, end: offset + 5 + n };
+    const end = offset + 5 + (sketch ? n : n * HASH_BYTES);
+    if (end > bytes.length) throw new RangeError('user set: truncated');
+    return { exact: sketch ? 0 : n, sketch, end };
   }
 
   /** Room for `n` more exact hashes at once, unless they would make this a sketch anyway. */
@@ -302,10 +306,25 @@ function readU32(b: Uint8Array, at: number): number {
 // raw estimator, unbiased from one user to far beyond 2^32 without HLL++'s empirical bias tables.
 function estimate(registers: Uint8Array): number {
   const m = SKETCH_REGISTERS;
+  // Four histograms, summed after: neighbouring registers mostly hold the same rank, and one
+  // histogram's increments then wait on each other (a third slower).
   const histogram = new Int32Array(RANK_BITS + 2);
-  for (let i = 0; i < m; i++) {
-    const r = registers[i] as number;
-    histogram[r] = (histogram[r] as number) + 1;
+  const h1 = new Int32Array(RANK_BITS + 2);
+  const h2 = new Int32Array(RANK_BITS + 2);
+  const h3 = new Int32Array(RANK_BITS + 2);
+  for (let i = 0; i < m; i += 4) {
+    const a = registers[i] as number;
+    const b = registers[i + 1] as number;
+    const c = registers[i + 2] as number;
+    const d = registers[i + 3] as number;
+    histogram[a] = (histogram[a] as number) + 1;
+    h1[b] = (h1[b] as number) + 1;
+    h2[c] = (h2[c] as number) + 1;
+    h3[d] = (h3[d] as number) + 1;
+  }
+  for (let k = 0; k < histogram.length; k++) {
+    histogram[k] =
+      (histogram[k] as number) + (h1[k] as number) + (h2[k] as number) + (h3[k] as number);
   }
   let z = m * tau(1 - (histogram[RANK_BITS + 1] as number) / m);
   for (let k = RANK_BITS; k >= 1; k--) z = 0.5 * (z + (histogram[k] as number));

@@ -1,9 +1,11 @@
 import type { Database, SqlSession } from '../db/client.ts';
 import { UserFacts } from './user-facts.ts';
 
-// Folds the user deltas ingest appends into the per-bucket user sets, for each release bucket
-// and for the project's all-releases bucket (release_id 0). Reads add the deltas not yet folded,
-// so folding changes no number; it keeps reads and storage proportional to buckets.
+// Folds the user deltas ingest appends into the per-bucket user sets, for each release bucket,
+// for the project's all-releases bucket of the same environment (release_id 0) and for its
+// all-releases, all-environments bucket (release_id 0, environment_id 0: project-wide reads over
+// every environment read one set a bucket). Reads add the deltas not yet folded, so folding
+// changes no number; it keeps reads and storage proportional to buckets.
 //
 // Two statements and no transaction: read a batch of deltas with the sets they touch, merge in
 // Node, then one statement writes the sets and deletes the deltas. Several folders (one per
@@ -50,6 +52,8 @@ export async function foldUserDeltas(session: SqlSession, batch = BATCH): Promis
        SELECT DISTINCT project_id, release_id, granularity, bucket, environment_id FROM d
        UNION
        SELECT DISTINCT project_id, 0, granularity, bucket, environment_id FROM d
+       UNION
+       SELECT DISTINCT project_id, 0, granularity, bucket, 0 FROM d
      )
      -- Bytes as base64 text, as reads take them: a third fewer than a bytea's hex.
      SELECT 'delta' AS kind, id::text, project_id, release_id, granularity, bucket, environment_id,
@@ -85,6 +89,7 @@ export async function foldUserDeltas(session: SqlSession, batch = BATCH): Promis
     ids.push(row.id as string);
     setOf(row).facts.addEntries(bytes);
     setOf({ ...row, release_id: 0 }).facts.addEntries(bytes);
+    setOf({ ...row, release_id: 0, environment_id: 0 }).facts.addEntries(bytes);
   }
   if (ids.length === 0) return 0;
   const written = [...sets.values()]

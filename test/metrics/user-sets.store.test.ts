@@ -5,7 +5,7 @@ import {
   type MetricsQuery,
   selectSessionMetrics,
 } from '../../src/metrics/session-metrics.queries.ts';
-import { FACT_ENTRY_BYTES, FACT_FLAGS } from '../../src/metrics/user-facts.ts';
+import { FACT_ENTRY_BYTES, FACT_FLAGS, UserFacts } from '../../src/metrics/user-facts.ts';
 import { EXACT_USERS_LIMIT, SKETCH_RELATIVE_STANDARD_ERROR } from '../../src/metrics/user-set.ts';
 import { foldAllUserDeltas, foldUserDeltas } from '../../src/metrics/user-sets.fold.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -37,7 +37,15 @@ const nextProject = () => {
 /** Appends one delta as ingest does: users `prefix-from … prefix-(to−1)` with `flags`. */
 async function appendUsers(
   projectId: number,
-  o: { release: number; bucket: Date; prefix: string; from?: number; to: number; flags?: number },
+  o: {
+    release: number;
+    bucket: Date;
+    prefix: string;
+    from?: number;
+    to: number;
+    flags?: number;
+    environment?: number;
+  },
 ) {
   const n = o.to - (o.from ?? 0);
   const bytes = Buffer.alloc(n * FACT_ENTRY_BYTES);
@@ -47,11 +55,12 @@ async function appendUsers(
   }
   await db.prisma.$executeRawUnsafe(
     `INSERT INTO session_user_delta (project_id, release_id, environment_id, granularity, bucket, entries)
-     VALUES ($1, $2, 1, ${HOUR}, $3, decode($4, 'hex'))`,
+     VALUES ($1, $2, $5, ${HOUR}, $3, decode($4, 'hex'))`,
     projectId,
     o.release,
     o.bucket,
     bytes.toString('hex'),
+    o.environment ?? 1,
   );
 }
 
@@ -101,6 +110,49 @@ describe('user sets in the store', () => {
       [1, 30],
       [2, 20],
     ]);
+  });
+
+  test('project-wide reads over every environment read the all-environments set alone, after folding', async () => {
+    const p = nextProject();
+    // Environments 1 and 2 share users 20–29; one of them crashed in environment 2.
+    await appendUsers(p, { release: 1, bucket: T0, prefix: 'e', to: 30, environment: 1 });
+    await appendUsers(p, { release: 2, bucket: T0, prefix: 'e', from: 20, to: 50, environment: 2 });
+    await appendUsers(p, {
+      release: 2,
+      bucket: T0,
+      prefix: 'e',
+      from: 25,
+      to: 26,
+      flags: FACT_FLAGS.crashed,
+      environment: 2,
+    });
+    const before = await usersOf(query(p));
+    expect(before).toMatchObject({ users: 50, crashed: 1, quality: { exact: true } });
+    await foldAllUserDeltas(db);
+    const rows = await db.query<{ release_id: number; environment_id: number }>(
+      'SELECT release_id, environment_id FROM session_user_set WHERE project_id = $1 ORDER BY 1, 2',
+      [p],
+    );
+    expect(rows.map((r) => [r.release_id, r.environment_id])).toEqual([
+      [0, 0],
+      [0, 1],
+      [0, 2],
+      [1, 1],
+      [2, 2],
+    ]);
+    expect(await usersOf(query(p))).toEqual(before);
+    // Environment 0's set alone decides the read over every environment: written as three other
+    // users, the read says three (reading the environments' sets too, it would say 53).
+    const other = new UserFacts();
+    for (const name of ['x', 'y', 'z']) other.addUser(hashOf(name), 0);
+    await db.withSession((s) =>
+      s.query(
+        `UPDATE session_user_set SET users = decode($2, 'hex')
+         WHERE project_id = $1 AND release_id = 0 AND environment_id = 0`,
+        [p, Buffer.from(other.encode()).toString('hex')],
+      ),
+    );
+    expect(await usersOf(query(p))).toMatchObject({ users: 3, crashed: 0 });
   });
 
   test('just below the threshold in one bucket: exact; just above: an estimate within its bound', async () => {
