@@ -50,13 +50,10 @@ export async function storeEnvelopes(
     const resolved = named.length > 0 ? await dimensions.resolve(tx, named) : null;
     const changes = new MetricChanges();
     const outcomes = itemOutcomes(work);
-    // The two are independent (changes are sums): their statements leave together, pipelined.
-    const [states] = resolved
-      ? await Promise.all([
-          mergeSessions(tx, work, resolved.resolved, changes),
-          addAggregates(tx, work, resolved.resolved, changes, outcomes),
-        ])
-      : [[]];
+    // One after the other, not sent together: a deadlock in the lock statement must reach the
+    // retry as itself, not as the "transaction aborted" of a statement pipelined behind it.
+    const states = resolved ? await mergeSessions(tx, work, resolved.resolved, changes) : [];
+    if (resolved) await addAggregates(tx, work, resolved.resolved, changes, outcomes);
     await writeRows(tx, states, changes, outcomes.rows());
     return resolved;
   });
