@@ -134,12 +134,15 @@ function pgliteSession(conn: PGlite | Transaction): SqlSession {
 
 /**
  * A transaction's session whose `queryAndCommit` calls `commit` right behind its statement, so
- * both leave together; statements after it are refused. `committing()` is that commit, if sent.
+ * both leave together; statements after it, or after `end()`, are refused (a statement still
+ * pending when its transaction failed must not run outside it). `committing()` is that commit.
  */
 function lastStatementCommits(session: SqlSession, commit: () => Promise<unknown>) {
   let committing: Promise<unknown> | undefined;
+  let ended = false;
   const open = () => {
     if (committing) throw new Error('the transaction has already committed');
+    if (ended) throw new Error('the transaction has ended');
   };
   const tx: TransactionSession = {
     async exec(sql) {
@@ -158,7 +161,13 @@ function lastStatementCommits(session: SqlSession, commit: () => Promise<unknown
       return (await Promise.all([rows, committing]))[0];
     },
   };
-  return { tx, committing: () => committing };
+  return {
+    tx,
+    committing: () => committing,
+    end: () => {
+      ended = true;
+    },
+  };
 }
 
 /** The same session, telling `report` of each statement before it is sent. */
@@ -246,8 +255,9 @@ async function openPostgres(
       // connection, and then so does every statement after it.
       const begin = client.query('BEGIN');
       begin.catch(() => {});
-      const { tx, committing } = lastStatementCommits(reporting(pgSession(client), report), () =>
-        client.query('COMMIT'),
+      const { tx, committing, end } = lastStatementCommits(
+        reporting(pgSession(client), report),
+        () => client.query('COMMIT'),
       );
       try {
         const result = await fn(tx);
@@ -255,9 +265,12 @@ async function openPostgres(
         await (committing() ?? client.query('COMMIT'));
         return result;
       } catch (error) {
+        end();
         // A connection that could not even roll back is dropped.
         await client.query('ROLLBACK').catch(drop);
         throw error;
+      } finally {
+        end();
       }
     });
   }

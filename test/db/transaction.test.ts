@@ -60,6 +60,22 @@ describe('db.transaction', () => {
     expect(await ids()).toEqual([]);
   });
 
+  test('a statement sent after its transaction failed is refused, not run outside it', async () => {
+    let late: Promise<unknown> | undefined;
+    const failed = database.db.transaction(async (tx) => {
+      late = (async () => {
+        // Behind the failure: by now the transaction is rolling back or rolled back.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return tx.query('INSERT INTO tx_probe VALUES (11)');
+      })();
+      late.catch(() => {});
+      await tx.query('INSERT INTO tx_probe VALUES (12), (12)');
+    });
+    await expect(failed).rejects.toMatchObject({ code: '23505' });
+    await expect(late).rejects.toThrow();
+    expect(await ids()).toEqual([]);
+  });
+
   test('a callback that throws after its statements commits none of them', async () => {
     const failed = database.db.transaction(async (tx) => {
       await tx.query('INSERT INTO tx_probe VALUES (7)');
