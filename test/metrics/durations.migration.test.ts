@@ -1,48 +1,24 @@
-import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { type Database, openDatabase } from '../../src/db/client.ts';
-import { MIGRATIONS_DIR, migrate } from '../../src/db/migrate.ts';
+import type { Database } from '../../src/db/client.ts';
 import { packDurations } from '../../src/metrics/duration-counts.ts';
-import { createEmptyPostgresDatabase, testDatabaseKind } from '../support/database.ts';
+import { openStagedDatabase } from '../support/staged-migrations.ts';
 
 // The migration that packs durations converts the rows a database already holds: a store
 // upgraded in place reads the same value counts it held one row per value.
 
 const PACKING = '20261202171000_packed_durations';
 
+let staged: Awaited<ReturnType<typeof openStagedDatabase>>;
 let db: Database;
-let dispose = async () => {};
-let dir: string;
 
 beforeAll(async () => {
-  if (testDatabaseKind() === 'pglite') {
-    db = await openDatabase({ databaseUrl: undefined, dataDir: 'memory://' }, { empty: true });
-  } else {
-    const empty = await createEmptyPostgresDatabase();
-    db = await openDatabase({ databaseUrl: empty.url, dataDir: '' });
-    dispose = empty.dispose;
-  }
-  dir = await mkdtemp(join(tmpdir(), 'vigil-durations-'));
+  staged = await openStagedDatabase(PACKING);
+  db = staged.db;
 });
-afterAll(async () => {
-  await db.close();
-  await dispose();
-  await rm(dir, { recursive: true, force: true });
-});
-
-/** Copies the committed migrations into `dir`: those before the packing one, or through it. */
-async function stage(throughPacking: boolean) {
-  for (const name of await readdir(MIGRATIONS_DIR)) {
-    if (throughPacking ? name <= PACKING : name < PACKING)
-      await cp(join(MIGRATIONS_DIR, name), join(dir, name), { recursive: true });
-  }
-}
+afterAll(() => staged?.close());
 
 test('packs the value counts stored one row per value, per bucket, dropping zero counts', async () => {
-  await stage(false);
-  await migrate(db, { dir });
+  await staged.migrate(false);
   const bucket = new Date('2026-11-30T10:00:00Z');
   const hour = new Date('2026-11-30T11:00:00Z');
   await db.prisma.$executeRawUnsafe(
@@ -52,8 +28,7 @@ test('packs the value counts stored one row per value, per bucket, dropping zero
     bucket,
     hour,
   );
-  await stage(true);
-  expect(await migrate(db, { dir })).toEqual([PACKING]);
+  expect(await staged.migrate(true)).toEqual([PACKING]);
   const rows = await db.prisma.$queryRawUnsafe<
     Array<{ environment_id: number; bucket: Date; value_counts: Uint8Array }>
   >(

@@ -1,13 +1,9 @@
 import { createHash } from 'node:crypto';
-import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { type Database, openDatabase } from '../../src/db/client.ts';
-import { MIGRATIONS_DIR, migrate } from '../../src/db/migrate.ts';
+import type { Database } from '../../src/db/client.ts';
 import { selectSessionMetrics } from '../../src/metrics/session-metrics.queries.ts';
 import { FACT_FLAGS, UserFacts } from '../../src/metrics/user-facts.ts';
-import { createEmptyPostgresDatabase, testDatabaseKind } from '../support/database.ts';
+import { openStagedDatabase } from '../support/staged-migrations.ts';
 
 // The migration that adds release 0's all-environments user sets fills them from the sets a
 // database already holds: a store upgraded in place counts the same users over every environment.
@@ -17,32 +13,14 @@ const HOUR = 3600;
 const T0 = new Date('2026-11-30T10:00:00Z');
 const hashOf = (name: string) => createHash('sha256').update(name).digest().readBigInt64BE(0);
 
+let staged: Awaited<ReturnType<typeof openStagedDatabase>>;
 let db: Database;
-let dispose = async () => {};
-let dir: string;
 
 beforeAll(async () => {
-  if (testDatabaseKind() === 'pglite') {
-    db = await openDatabase({ databaseUrl: undefined, dataDir: 'memory://' }, { empty: true });
-  } else {
-    const empty = await createEmptyPostgresDatabase();
-    db = await openDatabase({ databaseUrl: empty.url, dataDir: '' });
-    dispose = empty.dispose;
-  }
-  dir = await mkdtemp(join(tmpdir(), 'vigil-user-sets-'));
+  staged = await openStagedDatabase(ALL_ENVIRONMENTS);
+  db = staged.db;
 });
-afterAll(async () => {
-  await db.close();
-  await dispose();
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function stage(through: boolean) {
-  for (const name of await readdir(MIGRATIONS_DIR)) {
-    if (through ? name <= ALL_ENVIRONMENTS : name < ALL_ENVIRONMENTS)
-      await cp(join(MIGRATIONS_DIR, name), join(dir, name), { recursive: true });
-  }
-}
+afterAll(() => staged?.close());
 
 /** A stored set of users `prefix-from … prefix-(to−1)`, the first `crashed` of them crashed. */
 function setOf(prefix: string, from: number, to: number, crashed = 0): string {
@@ -54,8 +32,7 @@ function setOf(prefix: string, from: number, to: number, crashed = 0): string {
 }
 
 test('fills release 0 environment 0 with the union of its environments, bucket by bucket', async () => {
-  await stage(false);
-  await migrate(db, { dir });
+  await staged.migrate(false);
   const next = new Date(T0.getTime() + HOUR * 1000);
   await db.withSession((s) =>
     s.query(
@@ -65,8 +42,7 @@ test('fills release 0 environment 0 with the union of its environments, bucket b
       [T0, next, setOf('u', 0, 30, 2), setOf('u', 20, 50, 5), setOf('v', 0, 3)],
     ),
   );
-  await stage(true);
-  expect(await migrate(db, { dir })).toEqual([ALL_ENVIRONMENTS]);
+  expect(await staged.migrate(true)).toEqual([ALL_ENVIRONMENTS]);
   const rows = await db.query<{ bucket: Date; release_id: number }>(
     'SELECT bucket, release_id FROM session_user_set WHERE environment_id = 0 ORDER BY bucket',
   );
